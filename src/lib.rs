@@ -1,0 +1,12 @@
+//! Latchkey: a standalone OpenID Connect identity provider.
+
+pub mod cli;
+pub mod config;
+pub mod crypto;
+pub mod db;
+pub mod domain;
+pub mod error;
+pub mod http;
+pub mod service;
+pub mod startup;
+pub mod telemetry;

@@ -1,0 +1,10 @@
+//! Use cases, free of HTTP: the CLI and the handlers call these.
+
+pub mod audit;
+pub mod clients;
+pub mod users;
+
+/// Now, as the naive UTC timestamp the schema stores.
+pub(crate) fn now() -> chrono::NaiveDateTime {
+    chrono::Utc::now().naive_utc()
+}

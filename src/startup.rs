@@ -1,0 +1,118 @@
+//! Builds the application: settings -> migrated database, keys, metrics -> HTTP server.
+
+use std::net::TcpListener;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use bytes::Bytes;
+
+use crate::config::Settings;
+use crate::crypto::keys::KeyStore;
+use crate::db::Db;
+use crate::telemetry::Metrics;
+
+/// Everything a request handler may use. Cheap to clone (all shared).
+#[derive(Clone)]
+pub struct AppState {
+    pub settings: Arc<Settings>,
+    pub db: Db,
+    pub keys: Arc<KeyStore>,
+    /// The discovery document, serialized once at start.
+    pub discovery: Bytes,
+    pub metrics: Metrics,
+}
+
+/// Opens the database (migrating it) and the keys folder. Blocking work runs on blocking
+/// threads. Errors name what is wrong in one line.
+pub async fn prepare(settings: Settings) -> anyhow::Result<AppState> {
+    let mut settings = settings;
+    let (db, keys, settings) = tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
+        settings.ensure_dev_secret()?;
+        let db = Db::connect(settings.database_url())?;
+        let applied = db.migrate()?;
+        if !applied.is_empty() {
+            tracing::info!(migrations = ?applied, "applied database migrations");
+        }
+        let keys = KeyStore::open(&settings.keys_dir)?;
+        Ok((db, keys, settings))
+    })
+    .await
+    .context("start-up task failed")??;
+    let discovery = Bytes::from(serde_json::to_vec(&crate::http::discovery::document(&settings.issuer))?);
+    Ok(AppState {
+        settings: Arc::new(settings),
+        db,
+        keys: Arc::new(keys),
+        discovery,
+        metrics: Metrics::new()?,
+    })
+}
+
+/// A bound, not yet running server.
+pub struct Application {
+    port: u16,
+    server: actix_web::dev::Server,
+}
+
+impl Application {
+    /// Prepares the state and binds `LATCHKEY_BIND` (port 0 picks a free port, for tests).
+    pub async fn build(settings: Settings) -> anyhow::Result<Application> {
+        let bind = settings.bind.clone();
+        let state = prepare(settings).await?;
+        let listener = TcpListener::bind(&bind).with_context(|| format!("cannot listen on {bind}"))?;
+        let port = listener.local_addr()?.port();
+        spawn_key_refresher(state.keys.clone(), state.settings.key_refresh);
+        let server = crate::http::server(state, listener)?;
+        tracing::info!(address = %bind, port, "listening");
+        Ok(Application { port, server })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Serves until SIGTERM/SIGINT, then finishes in-flight requests (up to 30 s).
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
+
+/// Picks up key rotations made on disk (by `latchkey keys rotate`, or another replica's
+/// operator) every `every`, and at once on SIGHUP.
+fn spawn_key_refresher(keys: Arc<KeyStore>, every: Duration) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(every);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        #[cfg(unix)]
+        let mut hangup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()).ok();
+        loop {
+            #[cfg(unix)]
+            match hangup.as_mut() {
+                Some(signal) => {
+                    tokio::select! {
+                        _ = tick.tick() => {}
+                        _ = signal.recv() => tracing::info!("SIGHUP: re-reading signing keys"),
+                    }
+                }
+                None => {
+                    tick.tick().await;
+                }
+            }
+            #[cfg(not(unix))]
+            tick.tick().await;
+            let store = keys.clone();
+            match tokio::task::spawn_blocking(move || store.refresh(chrono::Utc::now())).await {
+                Ok(Ok(true)) => {
+                    tracing::info!(kid = %keys.current().active().kid, "signing keys changed")
+                }
+                Ok(Ok(false)) => {}
+                Ok(Err(err)) => tracing::error!(
+                    error = format!("{err:#}"),
+                    "cannot re-read signing keys; keeping the current ones"
+                ),
+                Err(_) => {}
+            }
+        }
+    });
+}

@@ -1,0 +1,10 @@
+//! In-process tests through the protocol. One binary (modules per flow) so it links once.
+//! Every test gets its own database, keys and data folders, so they run in parallel.
+//! `TEST_DATABASE_URL=postgres://...` runs the whole suite on PostgreSQL instead of SQLite.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod cli;
+mod discovery;
+mod health;
+mod helpers;
+mod keys;
