@@ -57,9 +57,15 @@ fn rate(mut f: impl FnMut(u64)) -> f64 {
 
 /// `openssl speed -seconds 3 rsa2048`: (sign/s, verify/s) on one core.
 fn openssl_speed() -> Option<(f64, f64)> {
-    let out = Command::new("openssl").args(["speed", "-seconds", "3", "rsa2048"]).output().ok()?;
+    let out = Command::new("openssl")
+        .args(["speed", "-seconds", "3", "rsa2048"])
+        .output()
+        .ok()?;
     let text = String::from_utf8_lossy(&out.stdout);
-    let line = text.lines().rev().find(|l| l.starts_with("rsa 2048 bits") || l.starts_with("rsa  2048 bits"))?;
+    let line = text
+        .lines()
+        .rev()
+        .find(|l| l.starts_with("rsa 2048 bits") || l.starts_with("rsa  2048 bits"))?;
     let fields: Vec<&str> = line.split_whitespace().collect();
     let verify = fields.last()?.parse().ok()?;
     let sign = fields.get(fields.len().checked_sub(2)?)?.parse().ok()?;
@@ -69,12 +75,20 @@ fn openssl_speed() -> Option<(f64, f64)> {
 fn main() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::create_dir_all(dir.path().join("keys")).unwrap();
-    std::fs::write(dir.path().join("keys/fixture.pem"), include_str!("../tests/fixtures/rsa-2048.pem")).unwrap();
+    std::fs::write(
+        dir.path().join("keys/fixture.pem"),
+        include_str!("../tests/fixtures/rsa-2048.pem"),
+    )
+    .unwrap();
     let store = KeyStore::open(&dir.path().join("keys")).unwrap();
     let keys = store.current();
 
     let token = jwt::sign(&keys, "at+jwt", &claims(0)).unwrap();
-    let expect = Expect { typ: "at+jwt", issuer: "http://127.0.0.1:8080", audience: Some("https://api.example.com") };
+    let expect = Expect {
+        typ: "at+jwt",
+        issuer: "http://127.0.0.1:8080",
+        audience: Some("https://api.example.com"),
+    };
     jwt::verify::<AccessClaims>(&keys, &token, &expect).unwrap();
 
     let signs = rate(|n| {
@@ -95,7 +109,11 @@ fn main() {
             println!(
                 "  sign rate = {:.0} % of openssl: {}",
                 ratio * 100.0,
-                if ratio >= 0.9 { "meets the >= 90 % target" } else { "BELOW the 90 % target" }
+                if ratio >= 0.9 {
+                    "meets the >= 90 % target"
+                } else {
+                    "BELOW the 90 % target"
+                }
             );
         }
         None => println!("  openssl speed: not available on this machine"),

@@ -10,3 +10,4 @@ pub mod http;
 pub mod service;
 pub mod startup;
 pub mod telemetry;
+pub mod views;

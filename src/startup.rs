@@ -10,6 +10,7 @@ use bytes::Bytes;
 use crate::config::Settings;
 use crate::crypto::keys::KeyStore;
 use crate::db::Db;
+use crate::service::login::PasswordHasher;
 use crate::telemetry::Metrics;
 
 /// Everything a request handler may use. Cheap to clone (all shared).
@@ -21,13 +22,14 @@ pub struct AppState {
     /// The discovery document, serialized once at start.
     pub discovery: Bytes,
     pub metrics: Metrics,
+    pub hasher: PasswordHasher,
 }
 
 /// Opens the database (migrating it) and the keys folder. Blocking work runs on blocking
 /// threads. Errors name what is wrong in one line.
 pub async fn prepare(settings: Settings) -> anyhow::Result<AppState> {
     let mut settings = settings;
-    let (db, keys, settings) = tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
+    let (db, keys, hasher, settings) = tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
         settings.ensure_dev_secret()?;
         let db = Db::connect(settings.database_url())?;
         let applied = db.migrate()?;
@@ -35,7 +37,7 @@ pub async fn prepare(settings: Settings) -> anyhow::Result<AppState> {
             tracing::info!(migrations = ?applied, "applied database migrations");
         }
         let keys = KeyStore::open(&settings.keys_dir)?;
-        Ok((db, keys, settings))
+        Ok((db, keys, PasswordHasher::new()?, settings))
     })
     .await
     .context("start-up task failed")??;
@@ -46,6 +48,7 @@ pub async fn prepare(settings: Settings) -> anyhow::Result<AppState> {
         keys: Arc::new(keys),
         discovery,
         metrics: Metrics::new()?,
+        hasher,
     })
 }
 

@@ -40,10 +40,38 @@ pub struct Expect<'a> {
     pub audience: Option<&'a str>,
 }
 
+impl Expect<'_> {
+    /// Also accepts an expired token: RP-initiated logout takes an expired `id_token_hint`.
+    pub fn allowing_expired(&self) -> ExpectExpired<'_> {
+        ExpectExpired(self)
+    }
+}
+
+/// See [`Expect::allowing_expired`].
+pub struct ExpectExpired<'a>(&'a Expect<'a>);
+
 /// Verifies signature, `typ`, `iss`, `exp`/`nbf` (no leeway beyond jsonwebtoken's 60 s
 /// default for clock skew) and, if asked, `aud`. Only RS256 is accepted: the algorithm comes
 /// from us, never from the token (RFC 8725 §3.1).
 pub fn verify<C: DeserializeOwned>(keys: &KeySet, token: &str, expect: &Expect<'_>) -> Result<C, JwtError> {
+    verify_inner(keys, token, expect, true)
+}
+
+/// [`verify`] without the expiry check.
+pub fn verify_allowing_expired<C: DeserializeOwned>(
+    keys: &KeySet,
+    token: &str,
+    expect: &ExpectExpired<'_>,
+) -> Result<C, JwtError> {
+    verify_inner(keys, token, expect.0, false)
+}
+
+fn verify_inner<C: DeserializeOwned>(
+    keys: &KeySet,
+    token: &str,
+    expect: &Expect<'_>,
+    check_exp: bool,
+) -> Result<C, JwtError> {
     let header = jsonwebtoken::decode_header(token).map_err(|_| JwtError::Malformed)?;
     if header.alg != Algorithm::RS256 {
         return Err(JwtError::Malformed);
@@ -59,6 +87,7 @@ pub fn verify<C: DeserializeOwned>(keys: &KeySet, token: &str, expect: &Expect<'
     let key = keys.find(&kid).ok_or(JwtError::UnknownKey)?;
     let mut validation = Validation::new(Algorithm::RS256);
     validation.set_issuer(&[expect.issuer]);
+    validation.validate_exp = check_exp;
     validation.set_required_spec_claims(&["exp", "iss", "sub"]);
     match expect.audience {
         Some(aud) => validation.set_audience(&[aud]),

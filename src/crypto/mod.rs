@@ -32,8 +32,19 @@ pub fn verify_secret(presented: &str, stored_hash: &str) -> bool {
     hash_secret(presented).as_bytes().ct_eq(stored_hash.as_bytes()).into()
 }
 
+/// RFC 7636 §4.6: BASE64URL(SHA256(verifier)) equals the challenge, compared in constant time.
+pub fn pkce_s256_matches(verifier: &str, challenge: &str) -> bool {
+    let computed = URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()));
+    computed.as_bytes().ct_eq(challenge.as_bytes()).into()
+}
+
+/// OIDC Core §3.1.3.6 `at_hash`: base64url of the left half of SHA-256 of the access token.
+pub fn at_hash(access_token: &str) -> String {
+    URL_SAFE_NO_PAD.encode(&Sha256::digest(access_token.as_bytes())[..16])
+}
+
 /// base64url without padding, as JOSE uses it.
-pub(crate) fn b64url(bytes: &[u8]) -> String {
+pub fn b64url(bytes: &[u8]) -> String {
     URL_SAFE_NO_PAD.encode(bytes)
 }
 

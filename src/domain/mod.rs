@@ -3,9 +3,11 @@
 
 mod email;
 mod redirect_uri;
+mod scope;
 
 pub use email::Email;
 pub use redirect_uri::RedirectUri;
+pub use scope::{SUPPORTED as SCOPES, Scope};
 
 /// A rule of the domain was broken by an input; the message is safe to show to its author.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

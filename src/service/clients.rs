@@ -211,3 +211,64 @@ pub async fn rotate_secret(db: &Db, actor: &str, client_id: &str) -> Result<Clie
 fn no_such_client(client_id: &str) -> AppError {
     AppError::NotFound(format!("no client with id {client_id}"))
 }
+
+/// A registered client as the protocol endpoints use it.
+#[derive(Debug, Clone)]
+pub struct Client {
+    pub id: String,
+    pub name: String,
+    pub public: bool,
+    pub skip_consent: bool,
+    pub redirect_uris: Vec<String>,
+    pub post_logout_redirect_uris: Vec<String>,
+    pub grant_types: Vec<String>,
+    pub resources: Vec<String>,
+    secret_hash: Option<String>,
+}
+
+impl From<ClientRow> for Client {
+    fn from(r: ClientRow) -> Self {
+        Client {
+            redirect_uris: json_list(&r.redirect_uris),
+            post_logout_redirect_uris: json_list(&r.post_logout_redirect_uris),
+            grant_types: json_list(&r.grant_types),
+            resources: json_list(&r.resources),
+            id: r.client_id,
+            name: r.name,
+            public: r.is_public,
+            skip_consent: r.skip_consent,
+            secret_hash: r.secret_hash,
+        }
+    }
+}
+
+impl Client {
+    pub fn allows_grant(&self, grant: &str) -> bool {
+        self.grant_types.iter().any(|g| g == grant)
+    }
+
+    /// Exact string comparison (RFC 9700 §4.1.3): no prefix or pattern matching.
+    pub fn has_redirect_uri(&self, uri: &str) -> bool {
+        self.redirect_uris.iter().any(|u| u == uri)
+    }
+
+    pub fn has_post_logout_redirect_uri(&self, uri: &str) -> bool {
+        self.post_logout_redirect_uris.iter().any(|u| u == uri)
+    }
+
+    /// Constant-time check of a presented secret; a public client has none to match.
+    pub fn secret_matches(&self, presented: &str) -> bool {
+        self.secret_hash
+            .as_deref()
+            .is_some_and(|hash| crypto::verify_secret(presented, hash))
+    }
+}
+
+/// Looks a client up by id.
+pub async fn find(db: &Db, client_id: &str) -> Result<Option<Client>, AppError> {
+    let id = client_id.to_owned();
+    Ok(db
+        .run(move |conn| Ok(repo::clients::find(conn, &id)?))
+        .await?
+        .map(Client::from))
+}

@@ -2,6 +2,9 @@
 
 pub mod audit;
 pub mod clients;
+pub mod login;
+pub mod oidc;
+pub mod sessions;
 pub mod users;
 
 /// Now, as the naive UTC timestamp the schema stores.

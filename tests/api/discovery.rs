@@ -1,7 +1,7 @@
 use crate::helpers::spawn_app;
 
 #[tokio::test]
-async fn discovery_names_the_issuer_and_only_what_exists() {
+async fn discovery_names_the_issuer_and_every_endpoint() {
     let app = spawn_app().await;
     let res = app.get("/.well-known/openid-configuration").await;
     assert_eq!(res.status(), 200);
@@ -14,10 +14,38 @@ async fn discovery_names_the_issuer_and_only_what_exists() {
         serde_json::json!(["RS256"])
     );
     assert_eq!(doc["subject_types_supported"], serde_json::json!(["public"]));
-    // Endpoints that do not exist yet are not advertised.
-    for absent in ["token_endpoint", "authorization_endpoint", "userinfo_endpoint"] {
-        assert!(doc.get(absent).is_none(), "{absent} advertised before it exists");
+    let issuer = "http://issuer.test:8080";
+    for (field, path) in [
+        ("authorization_endpoint", "/authorize"),
+        ("token_endpoint", "/token"),
+        ("userinfo_endpoint", "/userinfo"),
+        ("revocation_endpoint", "/revoke"),
+        ("introspection_endpoint", "/introspect"),
+        ("end_session_endpoint", "/logout"),
+    ] {
+        assert_eq!(doc[field], format!("{issuer}{path}"), "{field}");
     }
+    assert_eq!(doc["response_types_supported"], serde_json::json!(["code"]));
+    assert_eq!(doc["code_challenge_methods_supported"], serde_json::json!(["S256"]));
+    assert_eq!(doc["authorization_response_iss_parameter_supported"], true);
+    assert_eq!(
+        doc["token_endpoint_auth_methods_supported"],
+        serde_json::json!(["client_secret_basic", "client_secret_post", "none"])
+    );
+    assert_eq!(
+        doc["grant_types_supported"],
+        serde_json::json!(["authorization_code", "refresh_token", "client_credentials"])
+    );
+    for scope in ["openid", "profile", "email", "offline_access", "roles"] {
+        assert!(
+            doc["scopes_supported"].as_array().unwrap().iter().any(|s| s == scope),
+            "{scope}"
+        );
+    }
+    assert!(
+        doc.get("registration_endpoint").is_none(),
+        "dynamic registration is not offered"
+    );
 }
 
 #[tokio::test]

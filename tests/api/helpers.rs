@@ -145,6 +145,23 @@ pub async fn spawn_app_in(dir: tempfile::TempDir, db: TestDb, extra: &[(&str, &s
     }
 }
 
+/// Starts a server whose issuer is its own address, as a relying party needs for discovery.
+/// The port is found by binding port 0 and releasing it just before the server binds it.
+pub async fn spawn_issuer_app(extra: &[(&str, &str)]) -> TestApp {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let address = format!("http://127.0.0.1:{port}");
+    let bind = format!("127.0.0.1:{port}");
+    let dir = folder_with_fixture_key();
+    let db = TestDb::new(dir.path());
+    let mut vars: Vec<(&str, &str)> = vec![("LATCHKEY_BIND", &bind), ("LATCHKEY_ISSUER", &address)];
+    vars.extend_from_slice(extra);
+    spawn_app_in(dir, db, &vars).await
+}
+
 /// Polls `check` every 50 ms for up to 5 s.
 pub async fn eventually<F, Fut>(what: &str, mut check: F)
 where

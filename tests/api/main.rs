@@ -8,3 +8,4 @@ mod discovery;
 mod health;
 mod helpers;
 mod keys;
+mod oidc;

@@ -2,4 +2,9 @@
 
 pub mod audit;
 pub mod clients;
+pub mod codes;
+pub mod consents;
+pub mod refresh_tokens;
+pub mod revoked;
+pub mod sessions;
 pub mod users;

@@ -43,3 +43,10 @@ pub fn set_disabled(conn: &mut DbConn, email: &str, disabled: bool, now: chrono:
 pub fn delete(conn: &mut DbConn, id: &str) -> QueryResult<bool> {
     Ok(diesel::delete(users::table.find(id)).execute(conn)? > 0)
 }
+
+pub fn set_password_hash(conn: &mut DbConn, id: &str, hash: &str, now: chrono::NaiveDateTime) -> QueryResult<()> {
+    diesel::update(users::table.find(id))
+        .set((users::password_hash.eq(Some(hash)), users::updated_at.eq(now)))
+        .execute(conn)
+        .map(|_| ())
+}

@@ -1,0 +1,52 @@
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use crate::db::DbConn;
+use crate::db::models::SessionRow;
+use crate::db::schema::sessions;
+
+pub fn insert(conn: &mut DbConn, row: &SessionRow) -> QueryResult<()> {
+    diesel::insert_into(sessions::table)
+        .values(row)
+        .execute(conn)
+        .map(|_| ())
+}
+
+/// A session that is neither revoked nor expired at `now`.
+pub fn find_live(conn: &mut DbConn, id: &str, now: NaiveDateTime) -> QueryResult<Option<SessionRow>> {
+    sessions::table
+        .find(id)
+        .filter(sessions::revoked_at.is_null())
+        .filter(sessions::expires_at.gt(now))
+        .select(SessionRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+pub fn touch(conn: &mut DbConn, id: &str, now: NaiveDateTime) -> QueryResult<()> {
+    diesel::update(sessions::table.find(id))
+        .set(sessions::last_seen_at.eq(now))
+        .execute(conn)
+        .map(|_| ())
+}
+
+/// Marks a session revoked; returns whether it was live.
+pub fn revoke(conn: &mut DbConn, id: &str, now: NaiveDateTime) -> QueryResult<bool> {
+    let n = diesel::update(sessions::table.find(id).filter(sessions::revoked_at.is_null()))
+        .set(sessions::revoked_at.eq(now))
+        .execute(conn)?;
+    Ok(n > 0)
+}
+
+/// Revokes every live session of a user; returns their ids.
+pub fn revoke_all_for_user(conn: &mut DbConn, user_id: &str, now: NaiveDateTime) -> QueryResult<Vec<String>> {
+    let ids: Vec<String> = sessions::table
+        .filter(sessions::user_id.eq(user_id))
+        .filter(sessions::revoked_at.is_null())
+        .select(sessions::id)
+        .load(conn)?;
+    diesel::update(sessions::table.filter(sessions::id.eq_any(&ids)))
+        .set(sessions::revoked_at.eq(now))
+        .execute(conn)?;
+    Ok(ids)
+}

@@ -1,0 +1,146 @@
+//! `refresh_token` (RFC 6749 §6) with rotation and reuse detection (RFC 9700 §4.14.2):
+//! every use spends the token and issues a new one; a spent token coming back revokes the
+//! whole family, since either the client or an attacker holds a stolen copy.
+
+use std::collections::HashMap;
+
+use chrono::Utc;
+use serde_json::json;
+
+use super::{TokenResponse, audience};
+use crate::crypto::jwt::{self, Expect};
+use crate::db::models::RefreshRow;
+use crate::db::repo;
+use crate::domain::Scope;
+use crate::error::OAuthError;
+use crate::service::clients::Client;
+use crate::service::oidc::tokens::{self, Grant, ProfileClaims, REFRESH_TYP, RefreshClaims};
+use crate::service::oidc::{TxError, run_tx};
+use crate::startup::AppState;
+
+enum Outcome {
+    Issued(Box<TokenResponse>),
+    Reused,
+}
+
+pub async fn exchange(
+    state: &AppState,
+    client: Client,
+    params: HashMap<String, String>,
+) -> Result<TokenResponse, OAuthError> {
+    let token = params
+        .get("refresh_token")
+        .ok_or_else(|| OAuthError::invalid_request("refresh_token is required"))?;
+    let requested = params
+        .get("scope")
+        .map(|s| Scope::parse(s).map_err(|e| OAuthError::invalid_scope(e.0)))
+        .transpose()?;
+    let expect = Expect {
+        typ: REFRESH_TYP,
+        issuer: &state.settings.issuer,
+        audience: Some(&client.id),
+    };
+    let claims: RefreshClaims = jwt::verify(&state.keys.current(), token, &expect)
+        .map_err(|_| OAuthError::invalid_grant("the refresh token is invalid"))?;
+    let jti_hash = crate::crypto::hash_secret(&claims.jti);
+    let (keys, settings) = (state.keys.clone(), state.settings.clone());
+    let outcome = run_tx(&state.db, move |conn| {
+        let now = Utc::now().naive_utc();
+        // One atomic UPDATE decides: of concurrent requests with this token exactly one
+        // spends it; the first statement writes, so SQLite locks before it reads.
+        if !repo::refresh_tokens::spend(conn, &jti_hash, now)? {
+            let Some(row) = repo::refresh_tokens::find(conn, &jti_hash)? else {
+                return Err(OAuthError::invalid_grant("the refresh token is invalid").into());
+            };
+            if row.revoked_at.is_some() {
+                return Err(OAuthError::invalid_grant("the refresh token has been revoked").into());
+            }
+            let revoked = repo::refresh_tokens::revoke_family(conn, &row.family_id, now)?;
+            let detail = json!({ "client_id": row.client_id, "family": row.family_id, "revoked": revoked });
+            repo::audit::insert(conn, &crate::service::audit::event("refresh.reuse_detected", &row.client_id, Some(&row.user_id), detail))?;
+            return Ok(Outcome::Reused);
+        }
+        let Some(row) = repo::refresh_tokens::find(conn, &jti_hash)? else {
+            return Err(OAuthError::invalid_grant("the refresh token is invalid").into());
+        };
+        let invalid = |why: &str| -> Result<Outcome, TxError> { Err(OAuthError::invalid_grant(why).into()) };
+        if row.client_id != client.id {
+            return invalid("the refresh token was issued to another client");
+        }
+        if row.expires_at <= now {
+            return invalid("the refresh token has expired");
+        }
+        if let Some(sid) = &row.session_id
+            && repo::sessions::find_live(conn, sid, now)?.is_none()
+        {
+            return invalid("the sign-in session has ended");
+        }
+        let user = match repo::users::find_by_id(conn, &row.user_id)? {
+            Some(u) if !u.disabled => u,
+            _ => return invalid("the user cannot sign in"),
+        };
+        let granted = Scope::from_stored(&row.scope);
+        // RFC 6749 §6: a refresh may narrow the scope, never widen it.
+        let scope = match requested {
+            Some(s) if !s.is_subset(&granted) => {
+                return Err(OAuthError::invalid_scope("the requested scope exceeds the original grant").into());
+            }
+            Some(s) => s,
+            None => granted,
+        };
+        let aud = audience(&client, row.resource.as_deref())?;
+        let lifetimes = &settings.lifetimes;
+        let minted = tokens::mint(
+            &keys.current(),
+            Grant {
+                issuer: &settings.issuer,
+                client_id: &client.id,
+                subject: &user.id,
+                audience: &aud,
+                scope: &scope,
+                profile: ProfileClaims::for_user(&user, &scope),
+                session_id: row.session_id.as_deref(),
+                auth_time: Some(row.auth_time),
+                nonce: None,
+                access_ttl: lifetimes.access_token,
+                id_ttl: lifetimes.id_token,
+                refresh_ttl: Some(lifetimes.refresh_token),
+                with_id_token: scope.contains("openid"),
+            },
+        )
+        .map_err(|e| TxError::OAuth(crate::error::AppError::Internal(e).into()))?;
+        let (Some(jti), Some(expires_at)) = (&minted.refresh_jti, minted.refresh_expires_at) else {
+            return Err(OAuthError::server_error().into());
+        };
+        repo::refresh_tokens::insert(
+            conn,
+            &RefreshRow {
+                jti_hash: crate::crypto::hash_secret(jti),
+                family_id: row.family_id.clone(),
+                client_id: client.id.clone(),
+                user_id: user.id.clone(),
+                session_id: row.session_id.clone(),
+                // The family keeps the original grant, so a later refresh can widen back to it.
+                scope: row.scope.clone(),
+                resource: row.resource.clone(),
+                auth_time: row.auth_time,
+                access_jti: minted.access_jti.clone(),
+                access_expires_at: minted.access_expires_at,
+                created_at: now,
+                expires_at,
+                used_at: None,
+                revoked_at: None,
+            },
+        )?;
+        let detail = json!({ "grant": "refresh_token", "client_id": client.id, "jti": minted.access_jti, "family": row.family_id });
+        repo::audit::insert(conn, &crate::service::audit::event("token.issued", &user.id, Some(&user.id), detail))?;
+        Ok(Outcome::Issued(Box::new(TokenResponse::new(minted, &scope))))
+    })
+    .await?;
+    match outcome {
+        Outcome::Issued(response) => Ok(*response),
+        Outcome::Reused => Err(OAuthError::invalid_grant(
+            "the refresh token was already used; its family is revoked",
+        )),
+    }
+}

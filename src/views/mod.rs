@@ -1,0 +1,55 @@
+//! One askama struct per page: data only. A misspelt field fails the build, not the page.
+
+use askama::Template;
+
+#[derive(Template)]
+#[template(path = "login.html")]
+pub struct LoginPage {
+    pub client_name: Option<String>,
+    pub request: String,
+    pub csrf: String,
+    pub email: String,
+    pub error: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "consent.html")]
+pub struct ConsentPage {
+    pub client_name: String,
+    pub user_email: String,
+    pub scopes: Vec<&'static str>,
+    pub request: String,
+    pub csrf: String,
+}
+
+#[derive(Template)]
+#[template(path = "message.html")]
+pub struct MessagePage {
+    pub title: String,
+    pub message: String,
+    pub is_error: bool,
+}
+
+#[derive(Template)]
+#[template(path = "logout.html")]
+pub struct LogoutPage {
+    pub csrf: String,
+    pub post_logout_redirect_uri: Option<String>,
+    pub state: Option<String>,
+    pub client_id: Option<String>,
+}
+
+/// The stylesheet, embedded in the binary.
+pub const STYLESHEET: &str = include_str!("../../templates/static/latchkey.css");
+
+/// A scope in words a user understands (consent page).
+pub fn describe_scope(scope: &str) -> Option<&'static str> {
+    Some(match scope {
+        "openid" => "Know who you are (your Latchkey account id)",
+        "profile" => "See your name",
+        "email" => "See your email address",
+        "offline_access" => "Stay signed in when you are away (refresh tokens)",
+        "roles" => "See your roles",
+        _ => return None,
+    })
+}
