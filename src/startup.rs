@@ -62,12 +62,19 @@ impl Application {
     /// Prepares the state and binds `LATCHKEY_BIND` (port 0 picks a free port, for tests).
     pub async fn build(settings: Settings) -> anyhow::Result<Application> {
         let bind = settings.bind.clone();
-        let state = prepare(settings).await?;
         let listener = TcpListener::bind(&bind).with_context(|| format!("cannot listen on {bind}"))?;
+        Application::build_on(settings, listener).await
+    }
+
+    /// Prepares the state and serves on a listener bound by the caller (tests that must know
+    /// the port before the issuer is set).
+    pub async fn build_on(settings: Settings, listener: TcpListener) -> anyhow::Result<Application> {
+        let state = prepare(settings).await?;
         let port = listener.local_addr()?.port();
         spawn_key_refresher(state.keys.clone(), state.settings.key_refresh);
+        spawn_housekeeping(state.db.clone());
         let server = crate::http::server(state, listener)?;
-        tracing::info!(address = %bind, port, "listening");
+        tracing::info!(port, "listening");
         Ok(Application { port, server })
     }
 
@@ -115,6 +122,22 @@ fn spawn_key_refresher(keys: Arc<KeyStore>, every: Duration) {
                     "cannot re-read signing keys; keeping the current ones"
                 ),
                 Err(_) => {}
+            }
+        }
+    });
+}
+
+/// Purges expired rows every ten minutes. Every replica runs it; the deletes are idempotent.
+fn spawn_housekeeping(db: Db) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(600));
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            match crate::service::maintenance::purge_expired(&db).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(rows = n, "purged expired rows"),
+                Err(err) => tracing::warn!(error = %err, "housekeeping failed"),
             }
         }
     });

@@ -118,8 +118,8 @@ pub async fn post_login(
             if form.request.is_empty() {
                 return pages::message(StatusCode::OK, "Signed in", "You are signed in to Latchkey.");
             }
-            // Back to the authorization request, with `prompt=login` now satisfied.
-            let params = without_prompt(&pairs(form.request.as_bytes()), "login");
+            // Back to the authorization request, with `prompt=login` and `max_age` satisfied.
+            let params = authorize::after_login(&pairs(form.request.as_bytes()));
             pages::see_other(&format!("/authorize?{}", to_query(&params)))
         }
         Err(LoginError::InvalidCredentials) => {

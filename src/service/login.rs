@@ -118,7 +118,7 @@ pub async fn password_login(
     };
     let row = sessions::new_row(&user.id, &origin, session_ttl, super::now());
     let (inserted, user_id) = (row.clone(), user.id.clone());
-    db.run(move |conn| {
+    db.run_write(move |conn| {
         conn.transaction::<_, DbError, _>(|conn| {
             repo::sessions::insert(conn, &inserted)?;
             if let Some(hash) = &new_hash {

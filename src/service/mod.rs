@@ -3,6 +3,7 @@
 pub mod audit;
 pub mod clients;
 pub mod login;
+pub mod maintenance;
 pub mod oidc;
 pub mod sessions;
 pub mod users;

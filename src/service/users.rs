@@ -127,8 +127,17 @@ pub async fn set_disabled(db: &Db, actor: &str, email: &Email, disabled: bool) -
                 }
                 let row = repo::users::find_by_email(conn, &email_s)?;
                 if let Some(row) = &row {
+                    let now = super::now();
+                    // Disabling ends every session and refresh token at once, not at expiry.
+                    let (sessions, refresh) = if disabled {
+                        let sessions = repo::sessions::revoke_all_for_user(conn, &row.id, now)?.len();
+                        (sessions, repo::refresh_tokens::revoke_for_user(conn, &row.id, now)?)
+                    } else {
+                        (0, 0)
+                    };
                     let kind = if disabled { "user.disabled" } else { "user.enabled" };
-                    repo::audit::insert(conn, &super::audit::event(kind, &actor, Some(&row.id), json!({})))?;
+                    let detail = json!({ "sessions_revoked": sessions, "refresh_tokens_revoked": refresh });
+                    repo::audit::insert(conn, &super::audit::event(kind, &actor, Some(&row.id), detail))?;
                 }
                 Ok(row)
             })

@@ -123,6 +123,13 @@ pub fn vars(dir: &Path, db: &TestDb, extra: &[(&str, &str)]) -> Vars {
     vars
 }
 
+/// `TEST_LOG=1` shows the servers' logs (RUST_LOG filters them).
+fn init_logs() {
+    if std::env::var_os("TEST_LOG").is_some() {
+        latchkey::telemetry::init_tracing(latchkey::config::LogFormat::Text);
+    }
+}
+
 /// Starts a server on a free port in a folder holding the fixture key.
 pub async fn spawn_app() -> TestApp {
     let dir = folder_with_fixture_key();
@@ -132,6 +139,7 @@ pub async fn spawn_app() -> TestApp {
 
 /// Starts a server in an existing folder and database.
 pub async fn spawn_app_in(dir: tempfile::TempDir, db: TestDb, extra: &[(&str, &str)]) -> TestApp {
+    init_logs();
     let mut settings = Settings::from_vars(&vars(dir.path(), &db, extra)).unwrap();
     settings.key_refresh = Duration::from_millis(100);
     let app = Application::build(settings).await.unwrap();
@@ -146,20 +154,25 @@ pub async fn spawn_app_in(dir: tempfile::TempDir, db: TestDb, extra: &[(&str, &s
 }
 
 /// Starts a server whose issuer is its own address, as a relying party needs for discovery.
-/// The port is found by binding port 0 and releasing it just before the server binds it.
+/// The listener is bound first so the port is known, and held, before the issuer is set.
 pub async fn spawn_issuer_app(extra: &[(&str, &str)]) -> TestApp {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let address = format!("http://127.0.0.1:{port}");
-    let bind = format!("127.0.0.1:{port}");
+    init_logs();
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = format!("http://127.0.0.1:{}", listener.local_addr().unwrap().port());
     let dir = folder_with_fixture_key();
     let db = TestDb::new(dir.path());
-    let mut vars: Vec<(&str, &str)> = vec![("LATCHKEY_BIND", &bind), ("LATCHKEY_ISSUER", &address)];
-    vars.extend_from_slice(extra);
-    spawn_app_in(dir, db, &vars).await
+    let mut extra_vars: Vec<(&str, &str)> = vec![("LATCHKEY_ISSUER", &address)];
+    extra_vars.extend_from_slice(extra);
+    let mut settings = Settings::from_vars(&vars(dir.path(), &db, &extra_vars)).unwrap();
+    settings.key_refresh = Duration::from_millis(100);
+    let app = Application::build_on(settings, listener).await.unwrap();
+    tokio::spawn(app.run_until_stopped());
+    TestApp {
+        address,
+        dir,
+        db,
+        http: reqwest::Client::new(),
+    }
 }
 
 /// Polls `check` every 50 ms for up to 5 s.

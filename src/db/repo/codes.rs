@@ -25,6 +25,14 @@ pub fn spend(conn: &mut DbConn, code_hash: &str, now: NaiveDateTime) -> QueryRes
     Ok(n == 1)
 }
 
+/// Takes the row lock of a code (a no-op write), so that concurrent replays queue here.
+pub fn lock(conn: &mut DbConn, code_hash: &str) -> QueryResult<()> {
+    diesel::update(codes::table.find(code_hash))
+        .set(codes::code_hash.eq(code_hash))
+        .execute(conn)
+        .map(|_| ())
+}
+
 /// Records what was issued from a code, so that a replay can revoke it.
 pub fn record_issued(
     conn: &mut DbConn,

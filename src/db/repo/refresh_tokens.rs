@@ -31,6 +31,15 @@ pub fn spend(conn: &mut DbConn, jti_hash: &str, now: NaiveDateTime) -> QueryResu
     Ok(n == 1)
 }
 
+/// Takes the row lock of one token (a no-op write), so that concurrent replays of it queue
+/// here, one after another, before they touch the rest of its family.
+pub fn lock(conn: &mut DbConn, jti_hash: &str) -> QueryResult<()> {
+    diesel::update(rt::table.find(jti_hash))
+        .set(rt::jti_hash.eq(jti_hash))
+        .execute(conn)
+        .map(|_| ())
+}
+
 /// Revokes the live tokens of a family and denies the access tokens issued with them.
 pub fn revoke_family(conn: &mut DbConn, family_id: &str, now: NaiveDateTime) -> QueryResult<usize> {
     revoke_families(conn, &[family_id.to_owned()], now)
@@ -59,24 +68,37 @@ pub fn revoke_for_user(conn: &mut DbConn, user_id: &str, now: NaiveDateTime) -> 
 }
 
 /// Callers run this inside a transaction: the denials and the revocation land together.
+///
+/// Rows are revoked one by one in `jti_hash` order, and a transaction denies the access
+/// tokens of the rows it revoked itself. Concurrent revocations of one family (twenty
+/// replays of a spent token at once) then queue on the same first row lock instead of
+/// deadlocking on each other's denials.
 fn revoke_families(conn: &mut DbConn, families: &[String], now: NaiveDateTime) -> QueryResult<usize> {
     if families.is_empty() {
         return Ok(0);
     }
-    let live: Vec<(String, NaiveDateTime)> = rt::table
+    let live: Vec<(String, String, NaiveDateTime)> = rt::table
         .filter(rt::family_id.eq_any(families))
         .filter(rt::revoked_at.is_null())
-        .filter(rt::access_expires_at.gt(now))
-        .select((rt::access_jti, rt::access_expires_at))
+        .order(rt::jti_hash.asc())
+        .select((rt::jti_hash, rt::access_jti, rt::access_expires_at))
         .load(conn)?;
-    for (jti, expires_at) in live {
-        super::revoked::deny(conn, &jti, expires_at)?;
+    let mut revoked = 0;
+    for (jti_hash, access_jti, access_expires_at) in live {
+        let n = diesel::update(rt::table.find(&jti_hash).filter(rt::revoked_at.is_null()))
+            .set(rt::revoked_at.eq(now))
+            .execute(conn)?;
+        if n == 1 {
+            revoked += 1;
+            if access_expires_at > now {
+                super::revoked::deny(conn, &access_jti, access_expires_at)?;
+            }
+        }
     }
-    diesel::update(
-        rt::table
-            .filter(rt::family_id.eq_any(families))
-            .filter(rt::revoked_at.is_null()),
-    )
-    .set(rt::revoked_at.eq(now))
-    .execute(conn)
+    Ok(revoked)
+}
+
+/// Deletes refresh tokens that expired before `cutoff`.
+pub fn delete_expired(conn: &mut DbConn, cutoff: NaiveDateTime) -> QueryResult<usize> {
+    diesel::delete(rt::table.filter(rt::expires_at.lt(cutoff))).execute(conn)
 }

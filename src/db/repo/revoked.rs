@@ -22,3 +22,8 @@ pub fn deny(conn: &mut DbConn, jti: &str, expires_at: NaiveDateTime) -> QueryRes
 pub fn is_denied(conn: &mut DbConn, jti: &str) -> QueryResult<bool> {
     diesel::select(diesel::dsl::exists(revoked_tokens::table.find(jti))).get_result(conn)
 }
+
+/// Forgets denials of tokens that have expired anyway.
+pub fn delete_expired(conn: &mut DbConn, now: NaiveDateTime) -> QueryResult<usize> {
+    diesel::delete(revoked_tokens::table.filter(revoked_tokens::expires_at.lt(now))).execute(conn)
+}

@@ -50,3 +50,8 @@ pub fn revoke_all_for_user(conn: &mut DbConn, user_id: &str, now: NaiveDateTime)
         .execute(conn)?;
     Ok(ids)
 }
+
+/// Deletes sessions that expired before `cutoff`.
+pub fn delete_expired(conn: &mut DbConn, cutoff: NaiveDateTime) -> QueryResult<usize> {
+    diesel::delete(sessions::table.filter(sessions::expires_at.lt(cutoff))).execute(conn)
+}

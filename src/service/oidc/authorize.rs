@@ -84,15 +84,15 @@ pub fn with_query(uri: &str, params: &[(&str, &str)]) -> String {
 pub async fn validate(state: &AppState, params: Vec<(String, String)>) -> Result<AuthRequest, Decision> {
     let issuer = state.settings.issuer.as_str();
     let mut map: HashMap<&str, &str> = HashMap::new();
-    let mut repeated = None;
+    let mut repeated: Vec<&str> = Vec::new();
     for (k, v) in &params {
         if map.insert(k.as_str(), v.as_str()).is_some() {
-            repeated = Some(k.clone());
+            repeated.push(k.as_str());
         }
     }
     // RFC 6749 §3.1: a repeated parameter is an error. client_id and redirect_uri first,
     // since until they are known good nothing may be redirected.
-    if matches!(repeated.as_deref(), Some("client_id" | "redirect_uri")) {
+    if repeated.iter().any(|k| matches!(*k, "client_id" | "redirect_uri")) {
         return Err(Decision::ErrorPage(BAD_CLIENT.into()));
     }
     let Some(client_id) = map.get("client_id") else {
@@ -117,7 +117,7 @@ pub async fn validate(state: &AppState, params: Vec<(String, String)>) -> Result
     let state_param = map.get("state").map(|s| s.to_string());
     let echo = state_param.as_deref().filter(|s| s.len() <= MAX_PARAM);
     let fail = |code: &str, description: &str| Err(error_redirect(issuer, &redirect_uri, echo, code, description));
-    if let Some(name) = repeated {
+    if let Some(name) = repeated.first() {
         return fail("invalid_request", &format!("parameter {name} is repeated"));
     }
     for name in ["state", "nonce", "login_hint", "code_challenge", "scope"] {
@@ -310,7 +310,7 @@ async fn issue_code(state: &AppState, req: &AuthRequest, session: &LiveSession) 
     );
     state
         .db
-        .run(move |conn| {
+        .run_write(move |conn| {
             conn.transaction::<_, DbError, _>(|conn| {
                 repo::codes::insert(conn, &row)?;
                 repo::audit::insert(conn, &event)?;
@@ -377,9 +377,54 @@ pub fn without_prompt(params: &[(String, String)], value: &str) -> Vec<(String, 
         .collect()
 }
 
+/// The request to resume after a successful login: the sign-in just made satisfies both
+/// `prompt=login` and any `max_age`, so neither may send the user back to the login page.
+pub fn after_login(params: &[(String, String)]) -> Vec<(String, String)> {
+    without_prompt(params, "login")
+        .into_iter()
+        .filter(|(k, _)| k != "max_age")
+        .collect()
+}
+
 /// Serializes parameters as a query string.
 pub fn to_query(params: &[(String, String)]) -> String {
     url::form_urlencoded::Serializer::new(String::new())
         .extend_pairs(params)
         .finish()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
+        list.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
+    #[test]
+    fn a_satisfied_prompt_is_removed_and_the_rest_kept() {
+        let params = pairs(&[("client_id", "c"), ("prompt", "login consent")]);
+        assert_eq!(
+            without_prompt(&params, "login"),
+            pairs(&[("client_id", "c"), ("prompt", "consent")])
+        );
+        assert_eq!(without_prompt(&pairs(&[("prompt", "login")]), "login"), pairs(&[]));
+    }
+
+    #[test]
+    fn redirect_parameters_are_appended_to_an_existing_query() {
+        let url = with_query(
+            "https://app.example.com/cb?tenant=a",
+            &[("code", "x y"), ("state", "s")],
+        );
+        assert_eq!(url, "https://app.example.com/cb?tenant=a&code=x+y&state=s");
+    }
+
+    #[test]
+    fn pkce_values_follow_rfc_7636() {
+        assert!(is_pkce_value(&"a".repeat(43)));
+        assert!(!is_pkce_value(&"a".repeat(42)));
+        assert!(!is_pkce_value(&"a".repeat(129)));
+        assert!(!is_pkce_value(&format!("{}+", "a".repeat(43))));
+    }
 }

@@ -39,7 +39,9 @@ where
     F: FnOnce(&mut crate::db::DbConn) -> Result<T, TxError> + Send + 'static,
 {
     use diesel::Connection;
-    let outcome = db.run(move |conn| Ok(conn.transaction::<T, TxError, _>(f))).await?;
+    let outcome = db
+        .run_write(move |conn| Ok(conn.transaction::<T, TxError, _>(f)))
+        .await?;
     match outcome {
         Ok(v) => Ok(v),
         Err(TxError::OAuth(e)) => Err(e),

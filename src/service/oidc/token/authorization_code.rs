@@ -5,13 +5,11 @@ use std::collections::HashMap;
 use chrono::Utc;
 use serde_json::json;
 
-use super::{TokenResponse, audience};
-use crate::db::models::RefreshRow;
+use super::{TokenResponse, UserGrant, issue_for_user};
 use crate::db::repo;
 use crate::domain::Scope;
 use crate::error::OAuthError;
 use crate::service::clients::Client;
-use crate::service::oidc::tokens::{self, Grant, ProfileClaims};
 use crate::service::oidc::{TxError, authorize::is_pkce_value, run_tx};
 use crate::startup::AppState;
 
@@ -49,6 +47,8 @@ pub async fn exchange(
                 return Err(OAuthError::invalid_grant("the code is invalid").into());
             }
             // RFC 9700 §4.14 / RFC 6749 §4.1.2: a replayed code revokes what it issued.
+            // Concurrent replays queue on the code's row first.
+            repo::codes::lock(conn, &code_hash)?;
             if let Some(family) = &row.family_id {
                 repo::refresh_tokens::revoke_family(conn, family, now)?;
             }
@@ -96,54 +96,19 @@ pub async fn exchange(
             _ => return invalid("the user cannot sign in"),
         };
         let scope = Scope::from_stored(&row.scope);
-        let aud = audience(&client, row.resource.as_deref())?;
         let refresh = client.allows_grant("refresh_token") && (scope.contains("offline_access") || client.skip_consent);
-        let lifetimes = &settings.lifetimes;
-        let minted = tokens::mint(
-            &keys.current(),
-            Grant {
-                issuer: &settings.issuer,
-                client_id: &client.id,
-                subject: &user.id,
-                audience: &aud,
-                scope: &scope,
-                profile: ProfileClaims::for_user(&user, &scope),
-                session_id: Some(&row.session_id),
-                auth_time: Some(row.auth_time),
-                nonce: row.nonce.as_deref(),
-                access_ttl: lifetimes.access_token,
-                id_ttl: lifetimes.id_token,
-                refresh_ttl: refresh.then_some(lifetimes.refresh_token),
-                with_id_token: scope.contains("openid"),
-            },
-        )
-        .map_err(|e| TxError::OAuth(crate::error::AppError::Internal(e).into()))?;
-        let family = match (&minted.refresh_jti, minted.refresh_expires_at) {
-            (Some(jti), Some(expires_at)) => {
-                let family = uuid::Uuid::new_v4().to_string();
-                repo::refresh_tokens::insert(
-                    conn,
-                    &RefreshRow {
-                        jti_hash: crate::crypto::hash_secret(jti),
-                        family_id: family.clone(),
-                        client_id: client.id.clone(),
-                        user_id: user.id.clone(),
-                        session_id: Some(row.session_id.clone()),
-                        scope: row.scope.clone(),
-                        resource: row.resource.clone(),
-                        auth_time: row.auth_time,
-                        access_jti: minted.access_jti.clone(),
-                        access_expires_at: minted.access_expires_at,
-                        created_at: now,
-                        expires_at,
-                        used_at: None,
-                        revoked_at: None,
-                    },
-                )?;
-                Some(family)
-            }
-            _ => None,
+        let grant = UserGrant {
+            user: &user,
+            granted: &row.scope,
+            scope: &scope,
+            session_id: Some(&row.session_id),
+            resource: row.resource.as_deref(),
+            auth_time: row.auth_time,
+            nonce: row.nonce.as_deref(),
+            family: None,
+            refresh,
         };
+        let (minted, family) = issue_for_user(conn, &keys, &settings, &client, grant)?;
         repo::codes::record_issued(conn, &code_hash, family.as_deref(), &minted.access_jti, minted.access_expires_at)?;
         let detail = json!({ "grant": "authorization_code", "client_id": client.id, "jti": minted.access_jti, "family": family });
         repo::audit::insert(conn, &crate::service::audit::event("token.issued", &user.id, Some(&user.id), detail))?;

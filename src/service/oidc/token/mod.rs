@@ -8,10 +8,17 @@ use std::collections::HashMap;
 
 use serde::Serialize;
 
+use super::TxError;
 use super::client_auth::{self, Presented};
-use super::tokens::Minted;
+use super::tokens::{self, Grant, Minted, ProfileClaims};
+use crate::config::Settings;
+use crate::crypto::keys::KeyStore;
+use crate::db::DbConn;
+use crate::db::models::{RefreshRow, UserRow};
+use crate::db::repo;
 use crate::domain::Scope;
-use crate::error::OAuthError;
+use crate::error::{AppError, OAuthError};
+use crate::service::clients::Client;
 use crate::startup::AppState;
 
 /// RFC 6749 §5.1 successful response.
@@ -89,4 +96,79 @@ fn audience(client: &crate::service::clients::Client, resource: Option<&str>) ->
         )),
         None => Ok(client.id.clone()),
     }
+}
+
+/// What a user grant carries from its code or its previous refresh token.
+struct UserGrant<'a> {
+    user: &'a UserRow,
+    /// The scope granted at authorization; `scope` below may be narrower.
+    granted: &'a str,
+    scope: &'a Scope,
+    session_id: Option<&'a str>,
+    resource: Option<&'a str>,
+    auth_time: chrono::NaiveDateTime,
+    nonce: Option<&'a str>,
+    /// `Some(family)` to continue a family, `None` to start one (when `refresh` is true).
+    family: Option<&'a str>,
+    refresh: bool,
+}
+
+/// Signs a user's tokens and, when a refresh token is issued, records it (hashed) in its
+/// family together with the access token's `jti`, so revoking the family reaches both.
+/// Runs inside the grant's transaction. Returns the tokens and the family.
+fn issue_for_user(
+    conn: &mut DbConn,
+    keys: &KeyStore,
+    settings: &Settings,
+    client: &Client,
+    g: UserGrant<'_>,
+) -> Result<(Minted, Option<String>), TxError> {
+    let lifetimes = &settings.lifetimes;
+    let aud = audience(client, g.resource)?;
+    let minted = tokens::mint(
+        &keys.current(),
+        Grant {
+            issuer: &settings.issuer,
+            client_id: &client.id,
+            subject: &g.user.id,
+            audience: &aud,
+            scope: g.scope,
+            profile: ProfileClaims::for_user(g.user, g.scope),
+            session_id: g.session_id,
+            auth_time: Some(g.auth_time),
+            nonce: g.nonce,
+            access_ttl: lifetimes.access_token,
+            id_ttl: lifetimes.id_token,
+            refresh_ttl: g.refresh.then_some(lifetimes.refresh_token),
+            with_id_token: g.scope.contains("openid"),
+        },
+    )
+    .map_err(|e| TxError::OAuth(AppError::Internal(e).into()))?;
+    let (Some(jti), Some(expires_at)) = (&minted.refresh_jti, minted.refresh_expires_at) else {
+        return Ok((minted, None));
+    };
+    let family = g
+        .family
+        .map(str::to_owned)
+        .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+    let now = chrono::Utc::now().naive_utc();
+    let row = RefreshRow {
+        jti_hash: crate::crypto::hash_secret(jti),
+        family_id: family.clone(),
+        client_id: client.id.clone(),
+        user_id: g.user.id.clone(),
+        session_id: g.session_id.map(str::to_owned),
+        // The family keeps the original grant, so a later refresh may widen back to it.
+        scope: g.granted.to_owned(),
+        resource: g.resource.map(str::to_owned),
+        auth_time: g.auth_time,
+        access_jti: minted.access_jti.clone(),
+        access_expires_at: minted.access_expires_at,
+        created_at: now,
+        expires_at,
+        used_at: None,
+        revoked_at: None,
+    };
+    repo::refresh_tokens::insert(conn, &row)?;
+    Ok((minted, Some(family)))
 }

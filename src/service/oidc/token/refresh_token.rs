@@ -7,14 +7,13 @@ use std::collections::HashMap;
 use chrono::Utc;
 use serde_json::json;
 
-use super::{TokenResponse, audience};
+use super::{TokenResponse, UserGrant, issue_for_user};
 use crate::crypto::jwt::{self, Expect};
-use crate::db::models::RefreshRow;
 use crate::db::repo;
 use crate::domain::Scope;
 use crate::error::OAuthError;
 use crate::service::clients::Client;
-use crate::service::oidc::tokens::{self, Grant, ProfileClaims, REFRESH_TYP, RefreshClaims};
+use crate::service::oidc::tokens::{REFRESH_TYP, RefreshClaims};
 use crate::service::oidc::{TxError, run_tx};
 use crate::startup::AppState;
 
@@ -55,6 +54,9 @@ pub async fn exchange(
             if row.revoked_at.is_some() {
                 return Err(OAuthError::invalid_grant("the refresh token has been revoked").into());
             }
+            // Concurrent replays of one token queue on its row, so only one at a time walks
+            // (and revokes) the family: no deadlock between them on PostgreSQL.
+            repo::refresh_tokens::lock(conn, &jti_hash)?;
             let revoked = repo::refresh_tokens::revoke_family(conn, &row.family_id, now)?;
             let detail = json!({ "client_id": row.client_id, "family": row.family_id, "revoked": revoked });
             repo::audit::insert(conn, &crate::service::audit::event("refresh.reuse_detected", &row.client_id, Some(&row.user_id), detail))?;
@@ -88,50 +90,18 @@ pub async fn exchange(
             Some(s) => s,
             None => granted,
         };
-        let aud = audience(&client, row.resource.as_deref())?;
-        let lifetimes = &settings.lifetimes;
-        let minted = tokens::mint(
-            &keys.current(),
-            Grant {
-                issuer: &settings.issuer,
-                client_id: &client.id,
-                subject: &user.id,
-                audience: &aud,
-                scope: &scope,
-                profile: ProfileClaims::for_user(&user, &scope),
-                session_id: row.session_id.as_deref(),
-                auth_time: Some(row.auth_time),
-                nonce: None,
-                access_ttl: lifetimes.access_token,
-                id_ttl: lifetimes.id_token,
-                refresh_ttl: Some(lifetimes.refresh_token),
-                with_id_token: scope.contains("openid"),
-            },
-        )
-        .map_err(|e| TxError::OAuth(crate::error::AppError::Internal(e).into()))?;
-        let (Some(jti), Some(expires_at)) = (&minted.refresh_jti, minted.refresh_expires_at) else {
-            return Err(OAuthError::server_error().into());
+        let grant = UserGrant {
+            user: &user,
+            granted: &row.scope,
+            scope: &scope,
+            session_id: row.session_id.as_deref(),
+            resource: row.resource.as_deref(),
+            auth_time: row.auth_time,
+            nonce: None,
+            family: Some(&row.family_id),
+            refresh: true,
         };
-        repo::refresh_tokens::insert(
-            conn,
-            &RefreshRow {
-                jti_hash: crate::crypto::hash_secret(jti),
-                family_id: row.family_id.clone(),
-                client_id: client.id.clone(),
-                user_id: user.id.clone(),
-                session_id: row.session_id.clone(),
-                // The family keeps the original grant, so a later refresh can widen back to it.
-                scope: row.scope.clone(),
-                resource: row.resource.clone(),
-                auth_time: row.auth_time,
-                access_jti: minted.access_jti.clone(),
-                access_expires_at: minted.access_expires_at,
-                created_at: now,
-                expires_at,
-                used_at: None,
-                revoked_at: None,
-            },
-        )?;
+        let (minted, _) = issue_for_user(conn, &keys, &settings, &client, grant)?;
         let detail = json!({ "grant": "refresh_token", "client_id": client.id, "jti": minted.access_jti, "family": row.family_id });
         repo::audit::insert(conn, &crate::service::audit::event("token.issued", &user.id, Some(&user.id), detail))?;
         Ok(Outcome::Issued(Box::new(TokenResponse::new(minted, &scope))))

@@ -1,0 +1,25 @@
+//! Housekeeping: rows that can no longer matter are deleted, so tables stay small.
+
+use diesel::Connection;
+
+use crate::db::{Db, DbError, repo};
+use crate::error::AppError;
+
+/// Deletes expired codes, sessions, refresh tokens and access-token denials. Rows are kept
+/// a day past expiry, so a replay just after expiry is still recognised and refused as such.
+/// Returns how many rows went.
+pub async fn purge_expired(db: &Db) -> Result<usize, AppError> {
+    let deleted = db
+        .run(|conn| {
+            conn.transaction::<_, DbError, _>(|conn| {
+                let now = super::now();
+                let cutoff = now - chrono::Duration::days(1);
+                Ok(repo::codes::delete_expired(conn, cutoff)?
+                    + repo::refresh_tokens::delete_expired(conn, cutoff)?
+                    + repo::sessions::delete_expired(conn, cutoff)?
+                    + repo::revoked::delete_expired(conn, now)?)
+            })
+        })
+        .await?;
+    Ok(deleted)
+}
