@@ -9,3 +9,4 @@ mod health;
 mod helpers;
 mod keys;
 mod oidc;
+mod storage;

@@ -5,6 +5,7 @@ pub mod authorize;
 pub mod client_auth;
 pub mod introspect;
 pub mod logout;
+pub mod params;
 pub mod revoke;
 pub mod token;
 pub mod tokens;

@@ -6,7 +6,7 @@ use chrono::Utc;
 use reqwest::cookie::{CookieStore, Jar};
 use serde_json::{Value, json};
 
-use super::security::{
+use super::support::{
     Reply, auth_of, exchange, field, fixture_signed, no_redirects, payload_of, refresh, rs256_header, server_kid,
     with_payload,
 };
@@ -292,7 +292,7 @@ async fn forged_id_token_hint_is_not_trusted() {
         );
         assert!(has_session(&p, &browser).await, "{what}: still signed in");
     }
-    assert_eq!(super::security::userinfo(&p.app, &access).await.status, 200);
+    assert_eq!(super::support::userinfo(&p.app, &access).await.status, 200);
 }
 
 #[tokio::test]

@@ -1,11 +1,18 @@
 //! The OpenID Connect provider, driven as applications drive it: the `openidconnect` crate
 //! as the relying party, and a cookie-keeping HTTP client as the user's browser.
 
-mod endpoints;
+mod access_tokens;
+mod authorize_errors;
+mod code_exchange;
+mod discovery;
 mod flows;
+mod forged_tokens;
 mod logout;
 mod refresh;
-mod security;
+mod revoke_introspect;
+mod sso_prompt_consent;
+mod support;
+mod token_endpoint;
 
 use latchkey::db::Db;
 use latchkey::domain::Email;
