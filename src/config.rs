@@ -64,6 +64,18 @@ pub struct Settings {
     /// environment variable: 5 s is short enough for rotations and cheap.
     pub key_refresh: Duration,
     pub log_format: LogFormat,
+    /// Where mail goes (`SMTP_URL`, a lettre SMTP URL that may hold a password); none: `.eml`
+    /// files in `DATA_DIR/outbox`.
+    pub smtp_url: Option<SecretString>,
+    /// The sender of every message (`MAIL_FROM`).
+    pub mail_from: String,
+    /// How often the mail sender polls the outbox when it is empty. Not an environment
+    /// variable (nor the next one): tests shorten them.
+    pub mail_poll: Duration,
+    /// A failed send is retried after 2^attempts times this (capped at ten minutes).
+    pub mail_retry_base: Duration,
+    /// Rules for passwords people choose (`LATCHKEY_PASSWORD_MIN_LENGTH`, default 8).
+    pub password_policy: crate::domain::PasswordPolicy,
 }
 
 /// A source of variables: the process environment in `main`, a map in tests.
@@ -136,6 +148,18 @@ impl Settings {
             "json" => LogFormat::Json,
             other => bail!("LATCHKEY_LOG_FORMAT must be text or json, not {other:?}"),
         };
+        let min_length = match get("LATCHKEY_PASSWORD_MIN_LENGTH").map(str::parse::<usize>) {
+            None => 8,
+            Some(Ok(n)) if (8..=crate::domain::MAX_PASSWORD_LEN).contains(&n) => n,
+            Some(_) => bail!("LATCHKEY_PASSWORD_MIN_LENGTH must be a number from 8 to 128"),
+        };
+        let password_policy = crate::domain::PasswordPolicy {
+            min_length,
+            ..Default::default()
+        };
+        let smtp_url = get("SMTP_URL").map(SecretString::from);
+        let mail_from = get("MAIL_FROM").unwrap_or(crate::mail::DEFAULT_FROM).to_owned();
+        crate::mail::check_settings(smtp_url.as_ref().map(|u| u.expose_secret()), &mail_from)?;
         let settings = Settings {
             environment,
             issuer,
@@ -151,6 +175,11 @@ impl Settings {
             key_prepublish: duration("LATCHKEY_KEY_PREPUBLISH", "0s")?,
             key_refresh: Duration::from_secs(5),
             log_format,
+            smtp_url,
+            mail_from,
+            mail_poll: Duration::from_secs(1),
+            mail_retry_base: Duration::from_secs(1),
+            password_policy,
         };
         settings.validate()?;
         Ok(settings)

@@ -7,6 +7,7 @@ pub mod db;
 pub mod domain;
 pub mod error;
 pub mod http;
+pub mod mail;
 pub mod service;
 pub mod startup;
 pub mod telemetry;

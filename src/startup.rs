@@ -23,6 +23,9 @@ pub struct AppState {
     pub discovery: Bytes,
     pub metrics: Metrics,
     pub hasher: PasswordHasher,
+    /// Sends what the background mail sender takes from the outbox; pages call
+    /// [`crate::mail::enqueue`] instead.
+    pub mailer: crate::mail::Mailer,
 }
 
 /// Opens the database (migrating it) and the keys folder. Blocking work runs on blocking
@@ -41,6 +44,7 @@ pub async fn prepare(settings: Settings) -> anyhow::Result<AppState> {
     })
     .await
     .context("start-up task failed")??;
+    let mailer = crate::mail::Mailer::from_settings(&settings)?;
     let discovery = Bytes::from(serde_json::to_vec(&crate::http::discovery::document(&settings.issuer))?);
     Ok(AppState {
         settings: Arc::new(settings),
@@ -49,6 +53,7 @@ pub async fn prepare(settings: Settings) -> anyhow::Result<AppState> {
         discovery,
         metrics: Metrics::new()?,
         hasher,
+        mailer,
     })
 }
 
@@ -73,6 +78,11 @@ impl Application {
         let port = listener.local_addr()?.port();
         spawn_key_refresher(state.keys.clone(), state.settings.key_refresh);
         spawn_housekeeping(state.db.clone());
+        crate::mail::spawn_sender(
+            state.db.clone(),
+            state.mailer.clone(),
+            crate::mail::SenderOptions::from_settings(&state.settings),
+        );
         let server = crate::http::server(state, listener)?;
         tracing::info!(port, "listening");
         Ok(Application { port, server })

@@ -86,9 +86,16 @@ enum ClientCommand {
     /// List clients.
     List,
     /// Delete a client.
-    Delete { id: String },
+    Delete {
+        // Generated ids may begin with '-' (base64url): never read them as flags.
+        #[arg(allow_hyphen_values = true)]
+        id: String,
+    },
     /// Issue a new secret; the old one stops working at once.
-    RotateSecret { id: String },
+    RotateSecret {
+        #[arg(allow_hyphen_values = true)]
+        id: String,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -120,7 +127,11 @@ enum KeysCommand {
     /// Make a new key: published at once, signing after LATCHKEY_KEY_PREPUBLISH.
     Rotate,
     /// Remove a key from the JWKS and delete it (not the active key).
-    Retire { kid: String },
+    Retire {
+        // A thumbprint is base64url and may begin with '-'.
+        #[arg(allow_hyphen_values = true)]
+        kid: String,
+    },
 }
 
 /// Parses the command line and runs it. Never panics: every failure is one line on stderr.

@@ -109,3 +109,34 @@ pub struct RefreshRow {
     pub used_at: Option<NaiveDateTime>,
     pub revoked_at: Option<NaiveDateTime>,
 }
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = super::schema::one_time_tokens)]
+pub struct OneTimeTokenRow {
+    pub token_hash: String,
+    pub kind: String,
+    pub user_id: String,
+    pub email: String,
+    pub request: Option<String>,
+    pub created_at: NaiveDateTime,
+    pub expires_at: NaiveDateTime,
+    pub used_at: Option<NaiveDateTime>,
+}
+
+/// A queued message. No `Debug`: the bodies hold live links (verification, reset).
+#[derive(Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = super::schema::mail_outbox)]
+pub struct MailRow {
+    pub id: String,
+    pub to_address: String,
+    pub subject: String,
+    pub body_text: String,
+    pub body_html: String,
+    pub created_at: NaiveDateTime,
+    pub attempts: i32,
+    pub next_attempt_at: NaiveDateTime,
+    pub claimed_until: Option<NaiveDateTime>,
+    pub sent_at: Option<NaiveDateTime>,
+    pub failed_at: Option<NaiveDateTime>,
+    pub last_error: Option<String>,
+}

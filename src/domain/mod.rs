@@ -2,10 +2,12 @@
 //! of these types is known to be well-formed.
 
 mod email;
+mod password_policy;
 mod redirect_uri;
 mod scope;
 
 pub use email::Email;
+pub use password_policy::{MAX_PASSWORD_LEN, PasswordPolicy};
 pub use redirect_uri::RedirectUri;
 pub use scope::{SUPPORTED as SCOPES, Scope};
 

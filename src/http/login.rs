@@ -61,12 +61,20 @@ async fn login_page(
             );
         }
     };
+    let signup_href = crate::service::accounts::signup_open(state).then(|| {
+        if request.is_empty() {
+            "/signup".to_owned()
+        } else {
+            format!("/signup?{}", to_query(&[("request".into(), request.clone())]))
+        }
+    });
     let page = LoginPage {
         client_name: client_name(state, &request).await,
         request,
         csrf,
         email,
         error: error.map(str::to_owned),
+        signup_href,
     };
     pages::render(StatusCode::OK, &page)
 }

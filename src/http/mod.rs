@@ -1,5 +1,6 @@
 //! The HTTP surface: the route table and thin handlers.
 
+mod accounts;
 pub mod discovery;
 mod extract;
 mod health;
@@ -44,6 +45,14 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     .route("/login", web::post().to(login::post_login))
     .route("/consent", web::get().to(login::get_consent))
     .route("/consent", web::post().to(login::post_consent))
+    .route("/signup", web::get().to(accounts::get_signup))
+    .route("/signup", web::post().to(accounts::post_signup))
+    .route("/verify-email", web::get().to(accounts::get_verify_email))
+    .route("/verify-email", web::post().to(accounts::post_verify_email))
+    .route("/forgot-password", web::get().to(accounts::get_forgot_password))
+    .route("/forgot-password", web::post().to(accounts::post_forgot_password))
+    .route("/reset-password", web::get().to(accounts::get_reset_password))
+    .route("/reset-password", web::post().to(accounts::post_reset_password))
     .route("/static/latchkey.css", web::get().to(get_stylesheet));
 }
 

@@ -1,5 +1,6 @@
 //! Use cases, free of HTTP: the CLI and the handlers call these.
 
+pub mod accounts;
 pub mod audit;
 pub mod clients;
 pub mod login;

@@ -10,6 +10,41 @@ pub struct LoginPage {
     pub csrf: String,
     pub email: String,
     pub error: Option<String>,
+    /// The sign-up link (carrying the authorization request), when sign-up is open.
+    pub signup_href: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "signup.html")]
+pub struct SignupPage {
+    pub csrf: String,
+    pub request: String,
+    pub email: String,
+    pub name: String,
+    pub error: Option<String>,
+    pub min_length: usize,
+    pub login_href: String,
+}
+
+/// A one-field form asking for an email address (forgot password, resend verification).
+#[derive(Template)]
+#[template(path = "email_form.html")]
+pub struct EmailFormPage {
+    pub title: &'static str,
+    pub intro: &'static str,
+    pub action: &'static str,
+    pub button: &'static str,
+    pub csrf: String,
+    pub email: String,
+}
+
+#[derive(Template)]
+#[template(path = "reset_password.html")]
+pub struct ResetPasswordPage {
+    pub csrf: String,
+    pub token: String,
+    pub error: Option<String>,
+    pub min_length: usize,
 }
 
 #[derive(Template)]

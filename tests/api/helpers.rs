@@ -189,3 +189,26 @@ where
     }
     panic!("timed out waiting for {what}");
 }
+
+/// Like [`spawn_app_in`], with a chance to change settings that have no variable (e.g. the
+/// mail sender's timing).
+pub async fn spawn_app_with(
+    dir: tempfile::TempDir,
+    db: TestDb,
+    extra: &[(&str, &str)],
+    adjust: impl FnOnce(&mut Settings),
+) -> TestApp {
+    init_logs();
+    let mut settings = Settings::from_vars(&vars(dir.path(), &db, extra)).unwrap();
+    settings.key_refresh = Duration::from_millis(100);
+    adjust(&mut settings);
+    let app = Application::build(settings).await.unwrap();
+    let address = format!("http://127.0.0.1:{}", app.port());
+    tokio::spawn(app.run_until_stopped());
+    TestApp {
+        address,
+        dir,
+        db,
+        http: reqwest::Client::new(),
+    }
+}

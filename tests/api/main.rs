@@ -3,10 +3,13 @@
 //! `TEST_DATABASE_URL=postgres://...` runs the whole suite on PostgreSQL instead of SQLite.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod accounts;
 mod cli;
 mod discovery;
 mod health;
 mod helpers;
 mod keys;
+mod mail;
 mod oidc;
+mod smtp;
 mod storage;

@@ -4,6 +4,8 @@ pub mod audit;
 pub mod clients;
 pub mod codes;
 pub mod consents;
+pub mod mail_outbox;
+pub mod one_time_tokens;
 pub mod refresh_tokens;
 pub mod revoked;
 pub mod sessions;

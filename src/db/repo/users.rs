@@ -50,3 +50,12 @@ pub fn set_password_hash(conn: &mut DbConn, id: &str, hash: &str, now: chrono::N
         .execute(conn)
         .map(|_| ())
 }
+
+/// Marks the address verified, only if it is still the user's address (it may have changed
+/// since the link was sent).
+pub fn mark_verified(conn: &mut DbConn, id: &str, email: &str, now: chrono::NaiveDateTime) -> QueryResult<bool> {
+    let n = diesel::update(users::table.find(id).filter(users::email.eq(email)))
+        .set((users::email_verified.eq(true), users::updated_at.eq(now)))
+        .execute(conn)?;
+    Ok(n > 0)
+}

@@ -105,3 +105,15 @@ fn usage_error_exits_2() {
     let out = cli.run(&["client", "create", "--name", "x"]);
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[test]
+fn ids_that_begin_with_a_hyphen_are_not_read_as_flags() {
+    // kids and client ids are base64url, so about one in 32 begins with '-'.
+    let cli = Cli::new();
+    let out = cli.run(&["keys", "retire", "-no-such-kid"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(error_line(&out), "error: no signing key with kid -no-such-kid");
+    let out = cli.run(&["client", "delete", "-no-such-client"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(error_line(&out), "error: no client with id -no-such-client");
+}
