@@ -323,3 +323,47 @@ async fn an_expired_verification_link_is_refused_and_a_new_one_can_be_asked_for(
     tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
     assert_eq!(f.smtp.received().len(), 1);
 }
+
+#[tokio::test]
+async fn a_hash_with_older_parameters_is_upgraded_at_the_next_sign_in() {
+    use argon2::password_hash::{PasswordHasher, SaltString};
+    let f = fixture(&[]).await;
+    let email = "old@example.com";
+    let user = latchkey::service::users::create(
+        &f.db,
+        "test",
+        latchkey::service::users::NewUser {
+            email: latchkey::domain::Email::parse(email).unwrap(),
+            name: String::new(),
+            password: None,
+            admin: false,
+            verified: true,
+        },
+    )
+    .await
+    .unwrap();
+    // A hash made with weaker, older parameters (m=4096, t=3).
+    let params = argon2::Params::new(4096, 3, 1, None).unwrap();
+    let old = argon2::Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params)
+        .hash_password(STRONG.as_bytes(), &SaltString::from_b64("c2FsdHNhbHRzYWx0").unwrap())
+        .unwrap()
+        .to_string();
+    let id = user.id.clone();
+    let now = chrono::Utc::now().naive_utc();
+    f.db.run(move |conn| Ok(latchkey::db::repo::users::set_password_hash(conn, &id, &old, now)?))
+        .await
+        .unwrap();
+
+    let browser = Browser::new(&f.app);
+    let login = browser.follow(browser.get("/login").await).await;
+    let done = browser.login(&login, email, STRONG).await;
+    assert_eq!(title(&done), "Signed in");
+    let id = user.id.clone();
+    let row =
+        f.db.run(move |conn| Ok(latchkey::db::repo::users::find_by_id(conn, &id)?))
+            .await
+            .unwrap()
+            .unwrap();
+    let hash = row.password_hash.unwrap();
+    assert!(hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{hash}");
+}
