@@ -58,7 +58,11 @@ let browser = null;
 let rp = null;
 const running = new Set(); // PIDs of short-lived CLI invocations
 const results = []; // { name, ok, error }
-const SCENARIOS = ['sign-in through Latchkey with consent', 'wrong password is refused on the login page'];
+const SCENARIOS = [
+  'sign-in through Latchkey with consent',
+  'wrong password is refused on the login page',
+  'sign-up, email verification, then sign-in',
+];
 
 function log(msg) {
   const t = ((Date.now() - started) / 1000).toFixed(1).padStart(5);
@@ -351,6 +355,68 @@ async function scenarioWrongPassword(ctx) {
   }
 }
 
+const NEW_EMAIL = 'new-e2e@example.com';
+const NEW_PASSWORD = 'velvet orbit lantern quay';
+
+/** The verification link mailed to `to`: without SMTP_URL, Latchkey writes .eml files. */
+async function verificationLink(to) {
+  const outbox = path.join(tmp, 'data', 'outbox');
+  for (let i = 0; i < 100; i++) {
+    const names = await fsp.readdir(outbox).catch(() => []);
+    for (const name of names.filter((n) => n.endsWith('.eml'))) {
+      // Undo quoted-printable soft breaks and '=3D' in case a part was encoded.
+      const raw = (await fsp.readFile(path.join(outbox, name), 'utf8')).replace(/=\r?\n/g, '').replace(/=3D/g, '=');
+      if (!raw.includes(to)) continue;
+      const match = raw.match(/https?:\/\/\S+\/verify-email\?token=[A-Za-z0-9_-]+/);
+      if (match) return match[0];
+    }
+    await sleep(100);
+  }
+  throw new Error(`no verification mail to ${to} in ${outbox}`);
+}
+
+async function scenarioSignUp(ctx) {
+  const context = await browser.newContext();
+  try {
+    context.setDefaultTimeout(STEP_TIMEOUT_MS);
+    const page = await newPage(context);
+    step('sign-up: open the RP, follow "Create an account" from the login page');
+    await page.goto(`${ctx.rpUrl}/`);
+    await expectAt(page, ctx.issuer, '/login', "Latchkey's login page");
+    await Promise.all([page.waitForNavigation({ waitUntil: 'load' }), page.getByRole('link', { name: 'Create an account' }).click()]);
+    await expectAt(page, ctx.issuer, '/signup', 'the sign-up page');
+    await page.locator('input[name="email"]').fill(NEW_EMAIL);
+    await page.locator('input[name="name"]').fill('New Person');
+    await page.locator('input[name="password"]').fill(NEW_PASSWORD);
+    await page.locator('input[name="password_confirm"]').fill(NEW_PASSWORD);
+    const shot = path.join(tmp, 'signup.png');
+    await page.screenshot({ path: shot, fullPage: true });
+    log(`sign-up page screenshot: ${shot}`);
+    await submit(page, page.locator('form button[type="submit"]'));
+    const after = await page.locator('body').innerText();
+    if (!after.includes('Check your email')) throw new Error(`expected "Check your email": ${await bodyText(page)}`);
+
+    step('sign-up: open the verification link from the mail, sign in, approve');
+    const link = await verificationLink(NEW_EMAIL);
+    await page.goto(link);
+    await expectAt(page, ctx.issuer, '/login', 'the login page after verification');
+    await submit(page, await fillLogin(page, NEW_EMAIL, NEW_PASSWORD));
+    await expectAt(page, ctx.issuer, '/consent', 'the consent page');
+    await submit(page, page.locator('button[name="decision"][value="approve"]'));
+    await expectAt(page, ctx.rpUrl, '/cb', "the RP's callback page");
+    const text = await page.locator('body').innerText();
+    if (!text.includes(`Signed in as ${NEW_EMAIL}`)) {
+      throw new Error(`the RP callback page does not say "Signed in as ${NEW_EMAIL}": ${await bodyText(page)}`);
+    }
+    log(`RP says: ${text.split('\n')[0]}`);
+  } catch (err) {
+    await failureShot(context, 'sign-up');
+    throw err;
+  } finally {
+    await context.close().catch(() => {});
+  }
+}
+
 async function failureShot(context, name) {
   if (finishing) return;
   const page = context.pages()[0];
@@ -466,7 +532,7 @@ async function main() {
     if (finishing) return finishing;
     return finish(`setup failed while ${currentStep}: ${err.message}`);
   }
-  const scenarios = [scenarioSignIn, scenarioWrongPassword];
+  const scenarios = [scenarioSignIn, scenarioWrongPassword, scenarioSignUp];
   for (let i = 0; i < scenarios.length; i++) {
     try {
       await scenarios[i](ctx);
