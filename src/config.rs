@@ -42,6 +42,22 @@ pub struct Lifetimes {
     pub email_verify: Duration,
 }
 
+/// Brute-force protection: per-address lockout and per-IP rate limit.
+#[derive(Debug, Clone)]
+pub struct BruteForce {
+    /// Failures within `lockout_duration` that lock an address (`LATCHKEY_LOCKOUT_THRESHOLD`).
+    pub lockout_threshold: u32,
+    /// The counting window and the length of a lock (`LATCHKEY_LOCKOUT_DURATION`).
+    pub lockout_duration: Duration,
+    /// Failures after which each further attempt must wait 1 s, 2 s, 4 s... (not a variable).
+    pub delay_after: u32,
+    /// The longest of those waits (not a variable).
+    pub max_delay: Duration,
+    /// Requests per minute per client IP over the sign-in, sign-up, forgot-password and
+    /// resend-verification forms (`LATCHKEY_LOGIN_RATE`).
+    pub login_rate: u32,
+}
+
 /// Every setting of the process. `Debug` never shows a secret: they are `SecretString`s.
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -76,6 +92,10 @@ pub struct Settings {
     pub mail_retry_base: Duration,
     /// Rules for passwords people choose (`LATCHKEY_PASSWORD_MIN_LENGTH`, default 8).
     pub password_policy: crate::domain::PasswordPolicy,
+    /// Lockout and per-IP rate limit (`LATCHKEY_LOCKOUT_*`, `LATCHKEY_LOGIN_RATE`).
+    pub brute_force: BruteForce,
+    /// What the brute-force rules call now; tests advance it instead of sleeping.
+    pub clock: crate::clock::Clock,
 }
 
 /// A source of variables: the process environment in `main`, a map in tests.
@@ -157,6 +177,23 @@ impl Settings {
             min_length,
             ..Default::default()
         };
+        let count = |name: &str, default: u32| -> anyhow::Result<u32> {
+            match get(name).map(str::parse::<u32>) {
+                None => Ok(default),
+                Some(Ok(n)) if n >= 1 => Ok(n),
+                Some(_) => bail!("{name} must be a whole number of at least 1"),
+            }
+        };
+        let brute_force = BruteForce {
+            lockout_threshold: count("LATCHKEY_LOCKOUT_THRESHOLD", 10)?,
+            lockout_duration: duration("LATCHKEY_LOCKOUT_DURATION", "15m")?,
+            delay_after: 5,
+            max_delay: Duration::from_secs(60),
+            login_rate: count("LATCHKEY_LOGIN_RATE", 30)?,
+        };
+        if brute_force.lockout_duration.is_zero() {
+            bail!("LATCHKEY_LOCKOUT_DURATION must be longer than 0");
+        }
         let smtp_url = get("SMTP_URL").map(SecretString::from);
         let mail_from = get("MAIL_FROM").unwrap_or(crate::mail::DEFAULT_FROM).to_owned();
         crate::mail::check_settings(smtp_url.as_ref().map(|u| u.expose_secret()), &mail_from)?;
@@ -180,6 +217,8 @@ impl Settings {
             mail_poll: Duration::from_secs(1),
             mail_retry_base: Duration::from_secs(1),
             password_policy,
+            brute_force,
+            clock: crate::clock::Clock::default(),
         };
         settings.validate()?;
         Ok(settings)
@@ -290,6 +329,9 @@ mod tests {
         assert_eq!(s.lifetimes.refresh_token, Duration::from_secs(30 * 86400));
         assert_eq!(s.key_prepublish, Duration::ZERO);
         assert_eq!(s.signup, SignupPolicy::Open);
+        assert_eq!(s.brute_force.lockout_threshold, 10);
+        assert_eq!(s.brute_force.lockout_duration, Duration::from_secs(900));
+        assert_eq!(s.brute_force.login_rate, 30);
     }
 
     #[test]

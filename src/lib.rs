@@ -1,6 +1,7 @@
 //! Latchkey: a standalone OpenID Connect identity provider.
 
 pub mod cli;
+pub mod clock;
 pub mod config;
 pub mod crypto;
 pub mod db;

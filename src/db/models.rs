@@ -140,3 +140,22 @@ pub struct MailRow {
     pub failed_at: Option<NaiveDateTime>,
     pub last_error: Option<String>,
 }
+
+/// The failed sign-ins counted against one email address.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
+#[diesel(table_name = super::schema::login_failures, treat_none_as_null = true)]
+pub struct LoginFailureRow {
+    pub subject: String,
+    pub window_start: NaiveDateTime,
+    pub failures: i32,
+    pub blocked_until: Option<NaiveDateTime>,
+}
+
+/// One client IP's token bucket, in thousandths of a request.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
+#[diesel(table_name = super::schema::rate_limits)]
+pub struct RateLimitRow {
+    pub key: String,
+    pub tokens: i64,
+    pub updated_at: NaiveDateTime,
+}

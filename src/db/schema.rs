@@ -156,3 +156,20 @@ diesel::table! {
         used_at -> Nullable<Timestamp>,
     }
 }
+
+diesel::table! {
+    login_failures (subject) {
+        subject -> Text,
+        window_start -> Timestamp,
+        failures -> Integer,
+        blocked_until -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    rate_limits (key) {
+        key -> Text,
+        tokens -> BigInt,
+        updated_at -> Timestamp,
+    }
+}

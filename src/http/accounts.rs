@@ -3,11 +3,12 @@
 //! and a message saying why.
 
 use actix_web::http::StatusCode;
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use secrecy::SecretString;
 use serde::Deserialize;
 
 use super::pages;
+use super::rate_limit;
 use super::session::TypedSession;
 use crate::service::accounts::{self, FormError, INVALID_LINK, SignupForm};
 use crate::service::oidc::authorize::to_query;
@@ -108,9 +109,13 @@ pub struct SignupFields {
 #[tracing::instrument(skip_all)]
 pub async fn post_signup(
     state: web::Data<AppState>,
+    req: HttpRequest,
     form: web::Form<SignupFields>,
     session: TypedSession,
 ) -> HttpResponse {
+    if let Some(refusal) = rate_limit::over_limit(&state, &req).await {
+        return refusal;
+    }
     let f = form.into_inner();
     if !session.csrf_matches(&f.csrf_token) {
         return signup_page(&state, &session, f.request, f.email, f.name, Some(FORM_EXPIRED.into()));
@@ -160,7 +165,18 @@ pub async fn get_verify_email(
             "Email address verified",
             "Thank you. You can sign in now.",
         ),
-        Ok(None) => pages::message(StatusCode::BAD_REQUEST, "Link not valid", INVALID_LINK),
+        Ok(None) => match crate::service::account::confirm_email_change(&state, &token).await {
+            Ok(true) => pages::message(
+                StatusCode::OK,
+                "Email address changed",
+                "Your account now uses this address. Sign in with it from now on.",
+            ),
+            Ok(false) => pages::message(StatusCode::BAD_REQUEST, "Link not valid", INVALID_LINK),
+            Err(err) => {
+                tracing::error!(error = %err, "email change failed");
+                trouble()
+            }
+        },
         Err(err) => {
             tracing::error!(error = %err, "verification failed");
             trouble()
@@ -188,9 +204,13 @@ pub struct EmailFields {
 #[tracing::instrument(skip_all)]
 pub async fn post_verify_email(
     state: web::Data<AppState>,
+    req: HttpRequest,
     form: web::Form<EmailFields>,
     session: TypedSession,
 ) -> HttpResponse {
+    if let Some(refusal) = rate_limit::over_limit(&state, &req).await {
+        return refusal;
+    }
     let f = form.into_inner();
     if !session.csrf_matches(&f.csrf_token) {
         return pages::message(StatusCode::BAD_REQUEST, "Form expired", FORM_EXPIRED);
@@ -224,9 +244,13 @@ pub async fn get_forgot_password(session: TypedSession) -> HttpResponse {
 #[tracing::instrument(skip_all)]
 pub async fn post_forgot_password(
     state: web::Data<AppState>,
+    req: HttpRequest,
     form: web::Form<EmailFields>,
     session: TypedSession,
 ) -> HttpResponse {
+    if let Some(refusal) = rate_limit::over_limit(&state, &req).await {
+        return refusal;
+    }
     let f = form.into_inner();
     if !session.csrf_matches(&f.csrf_token) {
         return pages::message(StatusCode::BAD_REQUEST, "Form expired", FORM_EXPIRED);

@@ -8,6 +8,7 @@ use serde::Deserialize;
 use super::extract::{origin, pairs};
 use super::oidc::authorize::{live_session, respond};
 use super::pages;
+use super::rate_limit;
 use super::session::TypedSession;
 use crate::service::login::{self, LoginError};
 use crate::service::oidc::authorize::{self, to_query, without_prompt};
@@ -17,6 +18,10 @@ use crate::views::{ConsentPage, LoginPage, describe_scope};
 
 /// Shown for every failed sign-in, whatever the reason.
 pub const INVALID_CREDENTIALS: &str = "Invalid email or password";
+
+/// Added while failures delay or lock an address: it is said whatever the password was, so
+/// the lock never tells anyone whether a guess was right.
+pub const TOO_MANY_ATTEMPTS: &str = "Too many attempts — try again later.";
 
 #[derive(Deserialize)]
 pub struct RequestQuery {
@@ -99,19 +104,21 @@ pub async fn post_login(
     form: web::Form<LoginForm>,
     session: TypedSession,
 ) -> HttpResponse {
+    if let Some(refusal) = rate_limit::over_limit(&state, &req).await {
+        return refusal;
+    }
     let form = form.into_inner();
     if !session.csrf_matches(&form.csrf_token) {
         let msg = "Your sign-in form expired. Please try again.";
         return login_page(&state, &session, form.request, form.email, Some(msg)).await;
     }
-    let ttl = state.settings.lifetimes.session;
     let result = login::password_login(
         &state.db,
         &state.hasher,
         &form.email,
         SecretString::from(form.password),
         origin(&req, &state),
-        ttl,
+        &state.settings,
     )
     .await;
     match result {
@@ -124,7 +131,7 @@ pub async fn post_login(
                 );
             }
             if form.request.is_empty() {
-                return pages::message(StatusCode::OK, "Signed in", "You are signed in to Latchkey.");
+                return pages::see_other("/account");
             }
             // Back to the authorization request, with `prompt=login` and `max_age` satisfied.
             let params = authorize::after_login(&pairs(form.request.as_bytes()));
@@ -132,6 +139,10 @@ pub async fn post_login(
         }
         Err(LoginError::InvalidCredentials) => {
             login_page(&state, &session, form.request, form.email, Some(INVALID_CREDENTIALS)).await
+        }
+        Err(LoginError::TooManyAttempts) => {
+            let msg = format!("{INVALID_CREDENTIALS}. {TOO_MANY_ATTEMPTS}");
+            login_page(&state, &session, form.request, form.email, Some(&msg)).await
         }
         Err(LoginError::Other(err)) => {
             tracing::error!(error = %err, "sign-in failed");

@@ -1,5 +1,6 @@
 //! The HTTP surface: the route table and thin handlers.
 
+mod account;
 mod accounts;
 pub mod discovery;
 mod extract;
@@ -8,6 +9,7 @@ mod login;
 mod middleware;
 mod oidc;
 mod pages;
+mod rate_limit;
 mod session;
 
 use std::net::TcpListener;
@@ -45,6 +47,12 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     .route("/login", web::post().to(login::post_login))
     .route("/consent", web::get().to(login::get_consent))
     .route("/consent", web::post().to(login::post_consent))
+    .route("/account", web::get().to(account::get_account))
+    .route("/account/name", web::post().to(account::post_name))
+    .route("/account/password", web::post().to(account::post_password))
+    .route("/account/email", web::post().to(account::post_email))
+    .route("/account/sessions/revoke", web::post().to(account::post_revoke_session))
+    .route("/account/delete", web::post().to(account::post_delete))
     .route("/signup", web::get().to(accounts::get_signup))
     .route("/signup", web::post().to(accounts::post_signup))
     .route("/verify-email", web::get().to(accounts::get_verify_email))

@@ -16,6 +16,8 @@ use crate::startup::AppState;
 
 pub const VERIFY_EMAIL: &str = "verify_email";
 pub const RESET_PASSWORD: &str = "reset_password";
+/// A link proving a new address before the account's email changes to it.
+pub const CHANGE_EMAIL: &str = "change_email";
 /// Reset links live one hour (issue: "token single-use, hashed, 1 h").
 const RESET_TTL_MINUTES: i64 = 60;
 /// At most one verification or reset mail per account per minute, whatever is asked.
@@ -115,7 +117,18 @@ pub async fn sign_up(state: &AppState, form: SignupForm) -> Result<(), FormError
                 };
                 repo::users::insert(conn, &user)?;
                 let lifetime = Duration::from_std(ttl).unwrap_or(Duration::hours(24));
-                send_link(conn, &issuer, VERIFY_EMAIL, &user, lifetime, request, now)?;
+                send_link(
+                    conn,
+                    &issuer,
+                    &user,
+                    Link {
+                        kind: VERIFY_EMAIL,
+                        to: &user.email,
+                        lifetime,
+                        request,
+                        now,
+                    },
+                )?;
                 repo::audit::insert(
                     conn,
                     &super::audit::event("user.signed_up", &user.id, Some(&user.id), json!({})),
@@ -127,31 +140,42 @@ pub async fn sign_up(state: &AppState, form: SignupForm) -> Result<(), FormError
     Ok(())
 }
 
+/// What a mailed link is for, and where it goes.
+pub(super) struct Link<'a> {
+    pub kind: &'a str,
+    /// The address the link goes to, and so proves (the new one, for an email change).
+    pub to: &'a str,
+    pub lifetime: Duration,
+    /// The authorization request to resume afterwards.
+    pub request: Option<String>,
+    pub now: NaiveDateTime,
+}
+
 /// Creates a single-use link token (256 random bits, stored hashed) and queues its mail.
-fn send_link(
-    conn: &mut DbConn,
-    issuer: &str,
-    kind: &str,
-    user: &UserRow,
-    lifetime: Duration,
-    request: Option<String>,
-    now: NaiveDateTime,
-) -> Result<(), DbError> {
+pub(super) fn send_link(conn: &mut DbConn, issuer: &str, user: &UserRow, link: Link) -> Result<(), DbError> {
+    let Link {
+        kind,
+        to,
+        lifetime,
+        request,
+        now,
+    } = link;
     let token = crate::crypto::random_token(32);
     let row = OneTimeTokenRow {
         token_hash: crate::crypto::hash_secret(&token),
         kind: kind.to_owned(),
         user_id: user.id.clone(),
-        email: user.email.clone(),
+        // The address the link goes to, and so proves (the new one, for an email change).
+        email: to.to_owned(),
         request,
         created_at: now,
         expires_at: now + lifetime,
         used_at: None,
     };
     repo::one_time_tokens::insert(conn, &row)?;
-    let message = if kind == VERIFY_EMAIL {
+    let message = if kind == VERIFY_EMAIL || kind == CHANGE_EMAIL {
         Message::VerifyEmail {
-            to: user.email.clone(),
+            to: row.email.clone(),
             link: format!("{issuer}/verify-email?token={token}"),
         }
     } else {
@@ -211,7 +235,18 @@ pub async fn resend_verification(state: &AppState, email: &str) -> Result<(), Ap
                     return Ok(());
                 }
                 let lifetime = Duration::from_std(ttl).unwrap_or(Duration::hours(24));
-                send_link(conn, &issuer, VERIFY_EMAIL, &user, lifetime, None, now)
+                send_link(
+                    conn,
+                    &issuer,
+                    &user,
+                    Link {
+                        kind: VERIFY_EMAIL,
+                        to: &user.email,
+                        lifetime,
+                        request: None,
+                        now,
+                    },
+                )
             })
         })
         .await?;
@@ -237,11 +272,14 @@ pub async fn forgot_password(state: &AppState, email: &str) -> Result<(), AppErr
                 send_link(
                     conn,
                     &issuer,
-                    RESET_PASSWORD,
                     &user,
-                    Duration::minutes(RESET_TTL_MINUTES),
-                    None,
-                    now,
+                    Link {
+                        kind: RESET_PASSWORD,
+                        to: &user.email,
+                        lifetime: Duration::minutes(RESET_TTL_MINUTES),
+                        request: None,
+                        now,
+                    },
                 )?;
                 repo::audit::insert(
                     conn,
@@ -324,6 +362,8 @@ pub async fn reset_password(
                 repo::one_time_tokens::spend_all(conn, &user.id, RESET_PASSWORD, now)?;
                 repo::users::set_password_hash(conn, &user.id, &new_hash, now)?;
                 repo::users::mark_verified(conn, &user.id, &link.email, now)?;
+                // Whoever reset the password owns the mailbox: their lockout ends.
+                super::lockout::clear(conn, &super::lockout::subject(&user.email))?;
                 let sessions = repo::sessions::revoke_all_for_user(conn, &user.id, now)?.len();
                 let refresh = repo::refresh_tokens::revoke_for_user(conn, &user.id, now)?;
                 let detail = json!({ "sessions_revoked": sessions, "refresh_tokens_revoked": refresh });

@@ -1,11 +1,14 @@
 //! Use cases, free of HTTP: the CLI and the handlers call these.
 
+pub mod account;
 pub mod accounts;
 pub mod audit;
 pub mod clients;
+pub mod lockout;
 pub mod login;
 pub mod maintenance;
 pub mod oidc;
+pub mod rate_limit;
 pub mod sessions;
 pub mod users;
 

@@ -88,3 +88,25 @@ pub fn describe_scope(scope: &str) -> Option<&'static str> {
         _ => return None,
     })
 }
+
+/// One line of the account page's session list.
+pub struct SessionLine {
+    pub id: String,
+    pub device: String,
+    pub ip: String,
+    pub created: String,
+    pub last_seen: String,
+    pub current: bool,
+}
+
+#[derive(Template)]
+#[template(path = "account.html")]
+pub struct AccountPage {
+    pub csrf: String,
+    pub email: String,
+    pub name: String,
+    pub verified: bool,
+    pub sessions: Vec<SessionLine>,
+    pub notice: Option<String>,
+    pub error: Option<String>,
+}

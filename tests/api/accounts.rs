@@ -357,7 +357,7 @@ async fn a_hash_with_older_parameters_is_upgraded_at_the_next_sign_in() {
     let browser = Browser::new(&f.app);
     let login = browser.follow(browser.get("/login").await).await;
     let done = browser.login(&login, email, STRONG).await;
-    assert_eq!(title(&done), "Signed in");
+    assert_eq!(title(&done), "Your account");
     let id = user.id.clone();
     let row =
         f.db.run(move |conn| Ok(latchkey::db::repo::users::find_by_id(conn, &id)?))

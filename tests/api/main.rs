@@ -3,7 +3,9 @@
 //! `TEST_DATABASE_URL=postgres://...` runs the whole suite on PostgreSQL instead of SQLite.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod account_page;
 mod accounts;
+mod brute_force;
 mod cli;
 mod discovery;
 mod health;

@@ -55,3 +55,14 @@ pub fn revoke_all_for_user(conn: &mut DbConn, user_id: &str, now: NaiveDateTime)
 pub fn delete_expired(conn: &mut DbConn, cutoff: NaiveDateTime) -> QueryResult<usize> {
     diesel::delete(sessions::table.filter(sessions::expires_at.lt(cutoff))).execute(conn)
 }
+
+/// The live sessions of a user, newest first.
+pub fn list_live_for_user(conn: &mut DbConn, user_id: &str, now: NaiveDateTime) -> QueryResult<Vec<SessionRow>> {
+    sessions::table
+        .filter(sessions::user_id.eq(user_id))
+        .filter(sessions::revoked_at.is_null())
+        .filter(sessions::expires_at.gt(now))
+        .order(sessions::created_at.desc())
+        .select(SessionRow::as_select())
+        .load(conn)
+}

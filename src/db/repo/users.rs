@@ -59,3 +59,22 @@ pub fn mark_verified(conn: &mut DbConn, id: &str, email: &str, now: chrono::Naiv
         .execute(conn)?;
     Ok(n > 0)
 }
+
+pub fn set_name(conn: &mut DbConn, id: &str, name: &str, now: chrono::NaiveDateTime) -> QueryResult<()> {
+    diesel::update(users::table.find(id))
+        .set((users::name.eq(name), users::updated_at.eq(now)))
+        .execute(conn)
+        .map(|_| ())
+}
+
+/// Changes the address (verified: the caller proved the new mailbox).
+pub fn set_verified_email(conn: &mut DbConn, id: &str, email: &str, now: chrono::NaiveDateTime) -> QueryResult<()> {
+    diesel::update(users::table.find(id))
+        .set((
+            users::email.eq(email),
+            users::email_verified.eq(true),
+            users::updated_at.eq(now),
+        ))
+        .execute(conn)
+        .map(|_| ())
+}
