@@ -214,3 +214,54 @@ async fn the_ip_bucket_answers_429_with_retry_after() {
         .await;
     assert_eq!(res.status(), 200);
 }
+
+#[tokio::test]
+async fn a_password_reset_ends_the_lock() {
+    let f = fixture(1000).await;
+    let browser = Browser::new(&f.app);
+    for _ in 0..10 {
+        attempt(&browser, EMAIL, "wrong password").await;
+        f.clock.advance(PAST_DELAY);
+    }
+    assert!(
+        attempt(&browser, EMAIL, PASSWORD).await.body().contains(TOO_MANY),
+        "locked"
+    );
+
+    let page = browser.follow(browser.get("/forgot-password").await).await;
+    let csrf = crate::oidc::hidden(page.body(), "csrf_token");
+    browser
+        .post_form("/forgot-password", &[("csrf_token", &csrf), ("email", EMAIL)])
+        .await;
+    let mut link = None;
+    for _ in 0..200 {
+        link = f
+            .smtp
+            .received()
+            .iter()
+            .flat_map(|m| m.links())
+            .find(|l| l.contains("/reset-password?token="));
+        if link.is_some() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // This fixture's issuer is not its address: follow the link's path on the server.
+    let link = link.expect("a reset mail");
+    let path = &link[link.find("/reset-password").unwrap()..];
+    let form = browser.follow(browser.get(path).await).await;
+    let new_password = "copper meadow signal harbor";
+    let fields = [
+        ("csrf_token", crate::oidc::hidden(form.body(), "csrf_token")),
+        ("token", crate::oidc::hidden(form.body(), "token")),
+        ("password", new_password.to_owned()),
+        ("password_confirm", new_password.to_owned()),
+    ];
+    let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let done = browser
+        .follow(browser.post_form("/reset-password", &fields).await)
+        .await;
+    assert!(done.body().contains("Password changed"), "{}", done.body());
+    // No waiting for the lock to run out: the owner proved the mailbox.
+    assert_signed_in(&attempt(&browser, EMAIL, new_password).await);
+}
