@@ -201,6 +201,25 @@ pub struct EmailFields {
     email: String,
 }
 
+/// The rate limit and CSRF check of the one-field mail forms; `Some` is the refusal to send.
+async fn refuse(state: &AppState, req: &HttpRequest, session: &TypedSession, csrf: &str) -> Option<HttpResponse> {
+    if let Some(refusal) = rate_limit::over_limit(state, req).await {
+        return Some(refusal);
+    }
+    (!session.csrf_matches(csrf)).then(|| pages::message(StatusCode::BAD_REQUEST, "Form expired", FORM_EXPIRED))
+}
+
+/// "Check your email", whatever the address: the mailbox alone learns whether it has an account.
+fn check_email(result: Result<(), crate::error::AppError>, sent: &str) -> HttpResponse {
+    match result {
+        Ok(()) => pages::message(StatusCode::OK, CHECK_EMAIL, sent),
+        Err(err) => {
+            tracing::error!(error = %err, "mail request failed");
+            trouble()
+        }
+    }
+}
+
 #[tracing::instrument(skip_all)]
 pub async fn post_verify_email(
     state: web::Data<AppState>,
@@ -208,20 +227,12 @@ pub async fn post_verify_email(
     form: web::Form<EmailFields>,
     session: TypedSession,
 ) -> HttpResponse {
-    if let Some(refusal) = rate_limit::over_limit(&state, &req).await {
+    if let Some(refusal) = refuse(&state, &req, &session, &form.csrf_token).await {
         return refusal;
     }
-    let f = form.into_inner();
-    if !session.csrf_matches(&f.csrf_token) {
-        return pages::message(StatusCode::BAD_REQUEST, "Form expired", FORM_EXPIRED);
-    }
-    if let Err(err) = accounts::resend_verification(&state, &f.email).await {
-        tracing::error!(error = %err, "resend failed");
-        return trouble();
-    }
-    pages::message(
-        StatusCode::OK,
-        CHECK_EMAIL,
+    let result = accounts::resend_verification(&state, &form.email).await;
+    check_email(
+        result,
         "If that address has an account waiting for verification, a new link is on its way.",
     )
 }
@@ -248,20 +259,12 @@ pub async fn post_forgot_password(
     form: web::Form<EmailFields>,
     session: TypedSession,
 ) -> HttpResponse {
-    if let Some(refusal) = rate_limit::over_limit(&state, &req).await {
+    if let Some(refusal) = refuse(&state, &req, &session, &form.csrf_token).await {
         return refusal;
     }
-    let f = form.into_inner();
-    if !session.csrf_matches(&f.csrf_token) {
-        return pages::message(StatusCode::BAD_REQUEST, "Form expired", FORM_EXPIRED);
-    }
-    if let Err(err) = accounts::forgot_password(&state, &f.email).await {
-        tracing::error!(error = %err, "password reset request failed");
-        return trouble();
-    }
-    pages::message(
-        StatusCode::OK,
-        CHECK_EMAIL,
+    let result = accounts::forgot_password(&state, &form.email).await;
+    check_email(
+        result,
         "If that address has an account, a link to choose a new password is on its way.",
     )
 }
