@@ -29,14 +29,9 @@ pub struct AccessClaims {
     pub sid: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub auth_time: Option<i64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub email: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub email_verified: Option<bool>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub roles: Option<Vec<String>>,
+    /// `email`, `email_verified`, `name`, `roles` as the scope grants.
+    #[serde(flatten)]
+    pub profile: ProfileClaims,
 }
 
 /// OIDC Core §2 ID token.
@@ -53,14 +48,9 @@ pub struct IdClaims {
     pub at_hash: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sid: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub email: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub email_verified: Option<bool>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub roles: Option<Vec<String>>,
+    /// `email`, `email_verified`, `name`, `roles` as the scope grants.
+    #[serde(flatten)]
+    pub profile: ProfileClaims,
 }
 
 /// Refresh token: a JWT so it is self-describing, but only its stored `jti` makes it usable.
@@ -76,12 +66,16 @@ pub struct RefreshClaims {
     pub sid: Option<String>,
 }
 
-/// The user-dependent claims a scope grants (OIDC Core §5.4).
-#[derive(Debug, Clone, Default)]
+/// The user-dependent claims a scope grants (OIDC Core §5.4), shared by access and ID tokens.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct ProfileClaims {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub email: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub email_verified: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub roles: Option<Vec<String>>,
 }
 
@@ -150,10 +144,7 @@ pub fn mint(keys: &KeySet, g: Grant<'_>) -> anyhow::Result<Minted> {
         scope: g.scope.to_string(),
         sid: g.session_id.map(str::to_owned),
         auth_time: g.auth_time.map(|t| t.and_utc().timestamp()),
-        email: g.profile.email.clone(),
-        email_verified: g.profile.email_verified,
-        name: g.profile.name.clone(),
-        roles: g.profile.roles.clone(),
+        profile: g.profile.clone(),
     };
     let access_token = jwt::sign(keys, ACCESS_TYP, &access)?;
     let id_token = if g.with_id_token {
@@ -167,10 +158,7 @@ pub fn mint(keys: &KeySet, g: Grant<'_>) -> anyhow::Result<Minted> {
             nonce: g.nonce.map(str::to_owned),
             at_hash: crate::crypto::at_hash(&access_token),
             sid: g.session_id.map(str::to_owned),
-            email: g.profile.email,
-            email_verified: g.profile.email_verified,
-            name: g.profile.name,
-            roles: g.profile.roles,
+            profile: g.profile,
         };
         Some(jwt::sign(keys, ID_TYP, &claims)?)
     } else {
