@@ -10,6 +10,9 @@ use anyhow::{Context, bail};
 use secrecy::{ExposeSecret, SecretString};
 use url::Url;
 
+mod upstream;
+pub use upstream::{UpstreamKind, UpstreamProvider};
+
 /// Which rules apply: production refuses weak secrets and plain-HTTP issuers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Environment {
@@ -96,6 +99,11 @@ pub struct Settings {
     pub brute_force: BruteForce,
     /// What the brute-force rules call now; tests advance it instead of sleeping.
     pub clock: crate::clock::Clock,
+    /// Upstream sign-in providers that are on (`GOOGLE_*`, `GITHUB_*`, `OIDC_<NAME>_*`).
+    pub upstream: Vec<UpstreamProvider>,
+    /// The longest wait for an upstream provider's answer. Not an environment variable:
+    /// 10 s is what a person will wait; tests shorten it.
+    pub upstream_timeout: Duration,
 }
 
 /// A source of variables: the process environment in `main`, a map in tests.
@@ -197,6 +205,7 @@ impl Settings {
         let smtp_url = get("SMTP_URL").map(SecretString::from);
         let mail_from = get("MAIL_FROM").unwrap_or(crate::mail::DEFAULT_FROM).to_owned();
         crate::mail::check_settings(smtp_url.as_ref().map(|u| u.expose_secret()), &mail_from)?;
+        let upstream = upstream::from_vars(&|name| get(name).map(str::to_owned))?;
         let settings = Settings {
             environment,
             issuer,
@@ -219,6 +228,8 @@ impl Settings {
             password_policy,
             brute_force,
             clock: crate::clock::Clock::default(),
+            upstream,
+            upstream_timeout: Duration::from_secs(10),
         };
         settings.validate()?;
         Ok(settings)

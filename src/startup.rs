@@ -26,6 +26,8 @@ pub struct AppState {
     /// Sends what the background mail sender takes from the outbox; pages call
     /// [`crate::mail::enqueue`] instead.
     pub mailer: crate::mail::Mailer,
+    /// Upstream sign-in providers (Google, GitHub, generic OpenID) and their HTTP client.
+    pub upstreams: Arc<crate::service::upstream::Upstreams>,
 }
 
 /// Opens the database (migrating it) and the keys folder. Blocking work runs on blocking
@@ -45,6 +47,7 @@ pub async fn prepare(settings: Settings) -> anyhow::Result<AppState> {
     .await
     .context("start-up task failed")??;
     let mailer = crate::mail::Mailer::from_settings(&settings)?;
+    let upstreams = Arc::new(crate::service::upstream::Upstreams::new(&settings)?);
     let discovery = Bytes::from(serde_json::to_vec(&crate::http::discovery::document(&settings.issuer))?);
     Ok(AppState {
         settings: Arc::new(settings),
@@ -54,6 +57,7 @@ pub async fn prepare(settings: Settings) -> anyhow::Result<AppState> {
         metrics: Metrics::new()?,
         hasher,
         mailer,
+        upstreams,
     })
 }
 

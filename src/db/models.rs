@@ -159,3 +159,42 @@ pub struct RateLimitRow {
     pub tokens: i64,
     pub updated_at: NaiveDateTime,
 }
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = super::schema::user_identities)]
+pub struct IdentityRow {
+    pub provider: String,
+    pub subject: String,
+    pub user_id: String,
+    pub email: Option<String>,
+    pub created_at: NaiveDateTime,
+    pub last_used_at: NaiveDateTime,
+}
+
+/// An upstream sign-in in flight. No `Debug`: it holds the PKCE verifier.
+#[derive(Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = super::schema::upstream_logins)]
+pub struct UpstreamLoginRow {
+    pub state_hash: String,
+    pub provider: String,
+    pub pkce_verifier: String,
+    pub nonce: String,
+    pub request: Option<String>,
+    pub link_user_id: Option<String>,
+    pub created_at: NaiveDateTime,
+    pub expires_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = super::schema::pending_links)]
+pub struct PendingLinkRow {
+    pub id_hash: String,
+    pub user_id: String,
+    pub provider: String,
+    pub subject: String,
+    pub email: String,
+    pub request: Option<String>,
+    pub email_token_hash: Option<String>,
+    pub created_at: NaiveDateTime,
+    pub expires_at: NaiveDateTime,
+}

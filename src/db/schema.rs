@@ -173,3 +173,41 @@ diesel::table! {
         updated_at -> Timestamp,
     }
 }
+
+diesel::table! {
+    user_identities (provider, subject) {
+        provider -> Text,
+        subject -> Text,
+        user_id -> Text,
+        email -> Nullable<Text>,
+        created_at -> Timestamp,
+        last_used_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    upstream_logins (state_hash) {
+        state_hash -> Text,
+        provider -> Text,
+        pkce_verifier -> Text,
+        nonce -> Text,
+        request -> Nullable<Text>,
+        link_user_id -> Nullable<Text>,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    pending_links (id_hash) {
+        id_hash -> Text,
+        user_id -> Text,
+        provider -> Text,
+        subject -> Text,
+        email -> Text,
+        request -> Nullable<Text>,
+        email_token_hash -> Nullable<Text>,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+    }
+}

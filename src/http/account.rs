@@ -8,11 +8,11 @@ use serde::Deserialize;
 use super::oidc::authorize::live_session;
 use super::pages;
 use super::session::TypedSession;
-use crate::service::account;
 use crate::service::accounts::FormError;
 use crate::service::sessions::LiveSession;
+use crate::service::{account, identities};
 use crate::startup::AppState;
-use crate::views::{AccountPage, SessionLine};
+use crate::views::{AccountPage, IdentityLine, SessionLine};
 
 /// A short description of a browser from its user agent.
 fn device(user_agent: Option<&str>) -> String {
@@ -37,14 +37,18 @@ fn device(user_agent: Option<&str>) -> String {
     }
 }
 
-async fn page(
+pub(super) async fn page(
     state: &AppState,
     session: &TypedSession,
     live: &LiveSession,
     notice: Option<&str>,
     error: Option<String>,
 ) -> HttpResponse {
-    let (Ok(csrf), Ok(rows)) = (session.csrf_token(), account::sessions(state, &live.user.id).await) else {
+    let (Ok(csrf), Ok(rows), Ok(linked)) = (
+        session.csrf_token(),
+        account::sessions(state, &live.user.id).await,
+        identities::list(state, &live.user.id).await,
+    ) else {
         return pages::message(
             StatusCode::SERVICE_UNAVAILABLE,
             "Something went wrong",
@@ -63,6 +67,27 @@ async fn page(
             id: s.id,
         })
         .collect();
+    let display = |name: &str| {
+        state
+            .upstreams
+            .find(name)
+            .map_or_else(|| name.to_owned(), |u| u.config.display_name.clone())
+    };
+    let linkable = state
+        .upstreams
+        .list()
+        .filter(|(name, _)| !linked.iter().any(|i| i.provider == *name))
+        .map(|(name, display)| (name.to_owned(), display.to_owned()))
+        .collect();
+    let identities = linked
+        .into_iter()
+        .map(|i| IdentityLine {
+            display_name: display(&i.provider),
+            email: i.email.unwrap_or_default(),
+            last_used: fmt(i.last_used_at),
+            provider: i.provider,
+        })
+        .collect();
     let status = if error.is_some() {
         StatusCode::BAD_REQUEST
     } else {
@@ -74,6 +99,8 @@ async fn page(
         name: live.user.name.clone(),
         verified: live.user.email_verified,
         sessions,
+        identities,
+        linkable,
         notice: notice.map(str::to_owned),
         error,
     };
@@ -81,7 +108,11 @@ async fn page(
 }
 
 /// The live session, or the answer to give when there is none or the form is forged.
-async fn signed_in(state: &AppState, session: &TypedSession, csrf: Option<&str>) -> Result<LiveSession, HttpResponse> {
+pub(super) async fn signed_in(
+    state: &AppState,
+    session: &TypedSession,
+    csrf: Option<&str>,
+) -> Result<LiveSession, HttpResponse> {
     let Some(live) = live_session(state, session).await else {
         return Err(pages::see_other("/login"));
     };
@@ -95,7 +126,12 @@ async fn signed_in(state: &AppState, session: &TypedSession, csrf: Option<&str>)
     Ok(live)
 }
 
-async fn outcome(state: &AppState, session: &TypedSession, result: Result<(), FormError>, done: &str) -> HttpResponse {
+pub(super) async fn outcome(
+    state: &AppState,
+    session: &TypedSession,
+    result: Result<(), FormError>,
+    done: &str,
+) -> HttpResponse {
     // Re-read the session: a password change may have changed what the page shows.
     let Some(live) = live_session(state, session).await else {
         return pages::see_other("/login");

@@ -62,6 +62,7 @@ fn signup_page(
         status,
         &SignupPage {
             csrf,
+            providers: super::social::buttons(state, &request),
             request,
             email,
             name,

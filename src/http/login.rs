@@ -49,7 +49,7 @@ async fn client_name(state: &AppState, request: &str) -> Option<String> {
     clients::find(&state.db, id).await.ok().flatten().map(|c| c.name)
 }
 
-async fn login_page(
+pub(super) async fn login_page(
     state: &AppState,
     session: &TypedSession,
     request: String,
@@ -75,13 +75,24 @@ async fn login_page(
     });
     let page = LoginPage {
         client_name: client_name(state, &request).await,
-        request,
         csrf,
         email,
         error: error.map(str::to_owned),
         signup_href,
+        providers: super::social::buttons(state, &request),
+        request,
     };
     pages::render(StatusCode::OK, &page)
+}
+
+/// Where a browser goes once signed in (by password or upstream): back to the authorization
+/// request it came with, with `prompt=login` and `max_age` satisfied, or to its account.
+pub(super) fn continue_after_sign_in(request: &str) -> HttpResponse {
+    if request.is_empty() {
+        return pages::see_other("/account");
+    }
+    let params = authorize::after_login(&pairs(request.as_bytes()));
+    pages::see_other(&format!("/authorize?{}", to_query(&params)))
 }
 
 #[tracing::instrument(skip_all)]
@@ -130,12 +141,7 @@ pub async fn post_login(
                     "Please try again.",
                 );
             }
-            if form.request.is_empty() {
-                return pages::see_other("/account");
-            }
-            // Back to the authorization request, with `prompt=login` and `max_age` satisfied.
-            let params = authorize::after_login(&pairs(form.request.as_bytes()));
-            pages::see_other(&format!("/authorize?{}", to_query(&params)))
+            continue_after_sign_in(&form.request)
         }
         Err(LoginError::InvalidCredentials) => {
             login_page(&state, &session, form.request, form.email, Some(INVALID_CREDENTIALS)).await

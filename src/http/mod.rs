@@ -11,6 +11,7 @@ mod oidc;
 mod pages;
 mod rate_limit;
 mod session;
+mod social;
 
 use std::net::TcpListener;
 
@@ -45,6 +46,13 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     .route("/logout", web::post().to(oidc::logout::post_logout))
     .route("/login", web::get().to(login::get_login))
     .route("/login", web::post().to(login::post_login))
+    .route("/login/link", web::get().to(social::link::get_link))
+    .route("/login/link", web::post().to(social::link::post_link))
+    .route("/login/link/email", web::post().to(social::link::post_link_email))
+    .route("/login/link/confirm", web::get().to(social::link::get_link_confirm))
+    .route("/login/link/confirm", web::post().to(social::link::post_link_confirm))
+    .route("/login/{provider}", web::get().to(social::get_start))
+    .route("/login/{provider}/callback", web::get().to(social::get_callback))
     .route("/consent", web::get().to(login::get_consent))
     .route("/consent", web::post().to(login::post_consent))
     .route("/account", web::get().to(account::get_account))
@@ -53,6 +61,14 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     .route("/account/email", web::post().to(account::post_email))
     .route("/account/sessions/revoke", web::post().to(account::post_revoke_session))
     .route("/account/delete", web::post().to(account::post_delete))
+    .route(
+        "/account/identities/link",
+        web::post().to(social::link::post_account_link),
+    )
+    .route(
+        "/account/identities/unlink",
+        web::post().to(social::link::post_account_unlink),
+    )
     .route("/signup", web::get().to(accounts::get_signup))
     .route("/signup", web::post().to(accounts::post_signup))
     .route("/verify-email", web::get().to(accounts::get_verify_email))

@@ -9,6 +9,10 @@ use subtle::ConstantTimeEq;
 
 const SESSION_ID: &str = "sid";
 const CSRF: &str = "csrf";
+/// The `state` of an upstream sign-in this browser started: the callback must bring it back.
+const UPSTREAM_STATE: &str = "upstream_state";
+/// The pending link (an upstream identity waiting for proof) this browser brought.
+const PENDING_LINK: &str = "pending_link";
 
 pub struct TypedSession(Session);
 
@@ -29,6 +33,25 @@ impl TypedSession {
 
     pub fn sign_out(&self) {
         self.0.purge();
+    }
+
+    pub fn set_upstream_state(&self, state: &str) -> Result<(), actix_web::Error> {
+        Ok(self.0.insert(UPSTREAM_STATE, state)?)
+    }
+
+    /// Whether `presented` is the state this browser's upstream sign-in was started with.
+    /// The state is forgotten either way: it works once.
+    pub fn take_upstream_state(&self, presented: &str) -> bool {
+        let expected = self.0.remove_as::<String>(UPSTREAM_STATE).and_then(Result::ok);
+        expected.is_some_and(|e| !presented.is_empty() && bool::from(e.as_bytes().ct_eq(presented.as_bytes())))
+    }
+
+    pub fn set_pending_link(&self, id: &str) -> Result<(), actix_web::Error> {
+        Ok(self.0.insert(PENDING_LINK, id)?)
+    }
+
+    pub fn pending_link(&self) -> Option<String> {
+        self.0.get::<String>(PENDING_LINK).ok().flatten()
     }
 
     /// This browser's CSRF token, created on first use.

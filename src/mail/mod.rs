@@ -38,6 +38,8 @@ pub enum Message {
     },
     /// Tells the old address that the account's email changed to `new_email`.
     EmailChanged { to: String, new_email: String },
+    /// Proves the owner of an account's address wants the upstream `provider` linked to it.
+    LinkIdentity { to: String, link: String, provider: String },
     /// Tells the owner that too many failed sign-ins locked the account until `until`.
     AccountLocked {
         to: String,

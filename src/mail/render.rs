@@ -68,6 +68,20 @@ struct AccountLockedText<'a> {
     until: &'a str,
 }
 
+#[derive(Template)]
+#[template(path = "email/link_identity.html")]
+struct LinkIdentityHtml<'a> {
+    link: &'a str,
+    provider: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "email/link_identity.txt")]
+struct LinkIdentityText<'a> {
+    link: &'a str,
+    provider: &'a str,
+}
+
 /// Renders a message for its recipient.
 pub(crate) fn render(message: &Message) -> askama::Result<Sent> {
     let (to, subject, text, html) = match message {
@@ -106,6 +120,12 @@ pub(crate) fn render(message: &Message) -> askama::Result<Sent> {
             "Your email address was changed",
             EmailChangedText { new_email }.render()?,
             EmailChangedHtml { new_email }.render()?,
+        ),
+        Message::LinkIdentity { to, link, provider } => (
+            to,
+            "Link your sign-in to your Latchkey account",
+            LinkIdentityText { link, provider }.render()?,
+            LinkIdentityHtml { link, provider }.render()?,
         ),
         Message::AccountLocked { to, until } => {
             // Minutes are precise enough, and UTC says the same thing wherever the reader is.

@@ -57,22 +57,26 @@ pub fn signup_open(state: &AppState) -> bool {
     state.settings.signup != SignupPolicy::Closed
 }
 
+/// Why `LATCHKEY_SIGNUP` refuses a new account for this address, if it does. Shared by the
+/// sign-up form and just-in-time creation after an upstream sign-in.
+pub fn signup_refusal(policy: &SignupPolicy, email: &Email) -> Option<String> {
+    match policy {
+        SignupPolicy::Open => None,
+        SignupPolicy::Closed => Some("Sign-up is closed on this server.".into()),
+        SignupPolicy::Domains(domains) => {
+            let domain = email.as_str().rsplit_once('@').map(|(_, d)| d).unwrap_or_default();
+            (!domains.iter().any(|d| d == domain))
+                .then(|| format!("Sign-up is open to addresses at {} only.", domains.join(", ")))
+        }
+    }
+}
+
 /// Registers an account and mails a verification link; for an address that already has an
 /// account, mails its owner instead. The caller shows "check your email" either way.
 pub async fn sign_up(state: &AppState, form: SignupForm) -> Result<(), FormError> {
     let email = Email::parse(&form.email).map_err(|e| FormError::Field(e.0))?;
-    match &state.settings.signup {
-        SignupPolicy::Open => {}
-        SignupPolicy::Closed => return Err(FormError::Field("Sign-up is closed on this server.".into())),
-        SignupPolicy::Domains(domains) => {
-            let domain = email.as_str().rsplit_once('@').map(|(_, d)| d).unwrap_or_default();
-            if !domains.iter().any(|d| d == domain) {
-                return Err(FormError::Field(format!(
-                    "Sign-up is open to addresses at {} only.",
-                    domains.join(", ")
-                )));
-            }
-        }
+    if let Some(refusal) = signup_refusal(&state.settings.signup, &email) {
+        return Err(FormError::Field(refusal));
     }
     let name = form.name.trim().to_owned();
     if form.password.expose_secret() != form.confirm.expose_secret() {
@@ -362,6 +366,11 @@ pub async fn reset_password(
                 repo::one_time_tokens::spend_all(conn, &user.id, RESET_PASSWORD, now)?;
                 repo::users::set_password_hash(conn, &user.id, &new_hash, now)?;
                 repo::users::mark_verified(conn, &user.id, &link.email, now)?;
+                if !user.email_verified {
+                    // Nobody had proven the address when these were linked: someone may have
+                    // made the account in advance to keep a way in. The mailbox's owner decides.
+                    super::identities::unlink_all(conn, &user.id, "password reset of an unverified account")?;
+                }
                 // Whoever reset the password owns the mailbox: their lockout ends.
                 super::lockout::clear(conn, &super::lockout::subject(&user.email))?;
                 let sessions = repo::sessions::revoke_all_for_user(conn, &user.id, now)?.len();

@@ -20,7 +20,8 @@ pub async fn purge_expired(db: &Db) -> Result<usize, AppError> {
                     + repo::sessions::delete_expired(conn, cutoff)?
                     + repo::revoked::delete_expired(conn, now)?
                     + repo::login_failures::delete_stale(conn, cutoff)?
-                    + repo::rate_limits::delete_stale(conn, cutoff)?)
+                    + repo::rate_limits::delete_stale(conn, cutoff)?
+                    + repo::upstream_logins::delete_expired(conn, now)?)
             })
         })
         .await?;

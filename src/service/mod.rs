@@ -4,12 +4,14 @@ pub mod account;
 pub mod accounts;
 pub mod audit;
 pub mod clients;
+pub mod identities;
 pub mod lockout;
 pub mod login;
 pub mod maintenance;
 pub mod oidc;
 pub mod rate_limit;
 pub mod sessions;
+pub mod upstream;
 pub mod users;
 
 /// Now, as the naive UTC timestamp the schema stores.

@@ -12,6 +12,13 @@ pub struct LoginPage {
     pub error: Option<String>,
     /// The sign-up link (carrying the authorization request), when sign-up is open.
     pub signup_href: Option<String>,
+    pub providers: Vec<ProviderButton>,
+}
+
+/// "Continue with <provider>": a link to `/login/{provider}` carrying the request.
+pub struct ProviderButton {
+    pub href: String,
+    pub label: String,
 }
 
 #[derive(Template)]
@@ -24,6 +31,7 @@ pub struct SignupPage {
     pub error: Option<String>,
     pub min_length: usize,
     pub login_href: String,
+    pub providers: Vec<ProviderButton>,
 }
 
 /// A one-field form asking for an email address (forgot password, resend verification).
@@ -107,6 +115,38 @@ pub struct AccountPage {
     pub name: String,
     pub verified: bool,
     pub sessions: Vec<SessionLine>,
+    pub identities: Vec<IdentityLine>,
+    /// Providers that are on and not linked yet: `(name, display name)`.
+    pub linkable: Vec<(String, String)>,
     pub notice: Option<String>,
     pub error: Option<String>,
+}
+
+/// One linked upstream account on the account page.
+pub struct IdentityLine {
+    pub provider: String,
+    pub display_name: String,
+    pub email: String,
+    pub last_used: String,
+}
+
+/// "An account with this email exists — sign in to it to link <provider>."
+#[derive(Template)]
+#[template(path = "link_account.html")]
+pub struct LinkAccountPage {
+    pub csrf: String,
+    pub provider: String,
+    pub email: String,
+    /// Whether the emailed link is offered (only for accounts with a verified address).
+    pub can_mail: bool,
+    pub error: Option<String>,
+}
+
+/// The page a mailed link opens: a button, so that mail scanners following links do nothing.
+#[derive(Template)]
+#[template(path = "link_confirm.html")]
+pub struct LinkConfirmPage {
+    pub csrf: String,
+    pub token: String,
+    pub provider: String,
 }

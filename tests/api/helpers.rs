@@ -156,8 +156,19 @@ pub async fn spawn_app_in(dir: tempfile::TempDir, db: TestDb, extra: &[(&str, &s
 /// Starts a server whose issuer is its own address, as a relying party needs for discovery.
 /// The listener is bound first so the port is known, and held, before the issuer is set.
 pub async fn spawn_issuer_app(extra: &[(&str, &str)]) -> TestApp {
-    init_logs();
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    spawn_issuer_app_on(listener, extra, |_| {}).await
+}
+
+/// Like [`spawn_issuer_app`], on a listener the test bound (so it knows the address before
+/// the server starts), with a chance to change settings that have no variable. `extra` may
+/// set `LATCHKEY_ISSUER` to another name for the same address.
+pub async fn spawn_issuer_app_on(
+    listener: std::net::TcpListener,
+    extra: &[(&str, &str)],
+    adjust: impl FnOnce(&mut Settings),
+) -> TestApp {
+    init_logs();
     let address = format!("http://127.0.0.1:{}", listener.local_addr().unwrap().port());
     let dir = folder_with_fixture_key();
     let db = TestDb::new(dir.path());
@@ -165,6 +176,8 @@ pub async fn spawn_issuer_app(extra: &[(&str, &str)]) -> TestApp {
     extra_vars.extend_from_slice(extra);
     let mut settings = Settings::from_vars(&vars(dir.path(), &db, &extra_vars)).unwrap();
     settings.key_refresh = Duration::from_millis(100);
+    adjust(&mut settings);
+    let address = settings.issuer.clone();
     let app = Application::build_on(settings, listener).await.unwrap();
     tokio::spawn(app.run_until_stopped());
     TestApp {

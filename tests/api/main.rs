@@ -14,4 +14,5 @@ mod keys;
 mod mail;
 mod oidc;
 mod smtp;
+mod social;
 mod storage;

@@ -51,7 +51,11 @@ pub struct ClientOptions {
 }
 
 pub async fn provider(options: ClientOptions) -> Provider {
-    let app = spawn_issuer_app(&[]).await;
+    provider_on(spawn_issuer_app(&[]).await, options).await
+}
+
+/// A provider with one user and one client, on a server the caller started.
+pub async fn provider_on(app: TestApp, options: ClientOptions) -> Provider {
     let db = Db::connect(&app.db.url).unwrap();
     let email = format!("user-{}@example.com", uuid::Uuid::new_v4().simple());
     let user = users::create(
