@@ -130,6 +130,10 @@ pub async fn get_start(
     let Some(upstream) = state.upstreams.find(&path) else {
         return unknown_provider();
     };
+    // Each start writes a row: the per-IP budget of the sign-in forms applies.
+    if let Some(refusal) = super::rate_limit::over_limit(&state, &req).await {
+        return refusal;
+    }
     start(&state, &session, &req, upstream, Some(query.into_inner().request), None).await
 }
 
