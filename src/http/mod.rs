@@ -1,6 +1,7 @@
 //! The HTTP surface: the route table and thin handlers.
 
 mod account;
+mod admin;
 mod accounts;
 pub mod discovery;
 mod extract;
@@ -77,7 +78,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     .route("/forgot-password", web::post().to(accounts::post_forgot_password))
     .route("/reset-password", web::get().to(accounts::get_reset_password))
     .route("/reset-password", web::post().to(accounts::post_reset_password))
-    .route("/static/latchkey.css", web::get().to(get_stylesheet));
+    .route("/static/latchkey.css", web::get().to(get_stylesheet))
+    .configure(admin::routes);
 }
 
 async fn get_stylesheet() -> HttpResponse {

@@ -1,6 +1,7 @@
 //! Use cases, free of HTTP: the CLI and the handlers call these.
 
 pub mod account;
+pub mod admin;
 pub mod accounts;
 pub mod audit;
 pub mod clients;

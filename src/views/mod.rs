@@ -2,6 +2,8 @@
 
 use askama::Template;
 
+pub mod admin;
+
 #[derive(Template)]
 #[template(path = "login.html")]
 pub struct LoginPage {

@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod account_page;
+mod admin;
 mod accounts;
 mod brute_force;
 mod cli;

@@ -1,0 +1,1 @@
+//! Admin console queries (roles).

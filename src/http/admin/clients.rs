@@ -1,0 +1,5 @@
+//! Admin console: clients.
+
+use actix_web::web;
+
+pub fn routes(_cfg: &mut web::ServiceConfig) {}

@@ -1,0 +1,5 @@
+//! Admin console: keys.
+
+use actix_web::web;
+
+pub fn routes(_cfg: &mut web::ServiceConfig) {}

@@ -1,0 +1,5 @@
+//! Admin console: sessions.
+
+use actix_web::web;
+
+pub fn routes(_cfg: &mut web::ServiceConfig) {}

@@ -1,0 +1,4 @@
+//! Admin console tests: audit.
+
+#[allow(unused_imports)]
+use super::*;

@@ -1,0 +1,4 @@
+//! Admin console tests: clients.
+
+#[allow(unused_imports)]
+use super::*;

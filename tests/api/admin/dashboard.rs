@@ -1,0 +1,4 @@
+//! Admin console tests: dashboard.
+
+#[allow(unused_imports)]
+use super::*;

@@ -1,0 +1,4 @@
+//! Admin console tests: keys.
+
+#[allow(unused_imports)]
+use super::*;

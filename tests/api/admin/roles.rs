@@ -1,0 +1,4 @@
+//! Admin console tests: roles.
+
+#[allow(unused_imports)]
+use super::*;

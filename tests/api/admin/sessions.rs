@@ -1,0 +1,4 @@
+//! Admin console tests: sessions.
+
+#[allow(unused_imports)]
+use super::*;

@@ -1,0 +1,4 @@
+//! Admin console tests: users.
+
+#[allow(unused_imports)]
+use super::*;
