@@ -100,9 +100,11 @@ impl Manager {
             Backend::Postgres => diesel::PgConnection::establish(&self.url).map(DbConn::Postgresql),
             Backend::Sqlite(_) => {
                 let mut conn = diesel::SqliteConnection::establish(&self.url)?;
-                // Pragmas are per connection, so every pooled connection gets them.
+                // Pragmas are per connection, so every pooled connection gets them. The busy
+                // timeout comes first: switching to WAL needs a lock that another process
+                // (a second replica migrating the same file) may hold for a moment.
                 conn.batch_execute(
-                    "PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 5000; \
+                    "PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL; \
                      PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
                 )
                 .map_err(|e| ConnectionError::BadConnection(format!("cannot set SQLite pragmas: {e}")))?;
@@ -230,7 +232,9 @@ impl Db {
     pub fn migrate(&self) -> anyhow::Result<Vec<String>> {
         let mut conn: PooledConnection<_> = self.pool.get()?;
         let applied = match &mut *conn {
-            DbConn::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS).map(versions),
+            // An exclusive transaction is SQLite's advisory lock: a second process starting on
+            // the same file waits (busy_timeout), then finds the migrations applied.
+            DbConn::Sqlite(c) => c.exclusive_transaction(|c| c.run_pending_migrations(SQLITE_MIGRATIONS).map(versions)),
             DbConn::Postgresql(c) => {
                 diesel::sql_query(format!("SELECT pg_advisory_lock({MIGRATION_LOCK_ID})")).execute(c)?;
                 let result = c.run_pending_migrations(POSTGRES_MIGRATIONS).map(versions);

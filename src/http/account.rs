@@ -100,6 +100,7 @@ pub(super) async fn page(
         verified: live.user.email_verified,
         sessions,
         identities,
+        is_admin: super::admin::is_admin(live),
         linkable,
         notice: notice.map(str::to_owned),
         error,

@@ -118,6 +118,8 @@ pub struct AccountPage {
     pub verified: bool,
     pub sessions: Vec<SessionLine>,
     pub identities: Vec<IdentityLine>,
+    /// Whether to link to the admin console (the user has the `admin` role).
+    pub is_admin: bool,
     /// Providers that are on and not linked yet: `(name, display name)`.
     pub linkable: Vec<(String, String)>,
     pub notice: Option<String>,

@@ -13,6 +13,7 @@ mod health;
 mod helpers;
 mod keys;
 mod mail;
+mod scale_out;
 mod oidc;
 mod smtp;
 mod social;
