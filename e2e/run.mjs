@@ -19,9 +19,18 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 import { startRp } from './rp.mjs';
+import {
+  ADMIN_EMAIL,
+  ADMIN_PASSWORD,
+  ADMIN_SCENARIOS,
+  VICTIM_EMAIL,
+  VICTIM_PASSWORD,
+  scenarioAdminClient,
+  scenarioAdminUsers,
+} from './admin.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
-const OVERALL_TIMEOUT_MS = Number(process.env.E2E_TIMEOUT_MS || 90_000);
+const OVERALL_TIMEOUT_MS = Number(process.env.E2E_TIMEOUT_MS || 180_000);
 const READY_TIMEOUT_MS = 20_000;
 const CLI_TIMEOUT_MS = 20_000;
 const STEP_TIMEOUT_MS = 15_000;
@@ -62,6 +71,7 @@ const SCENARIOS = [
   'sign-in through Latchkey with consent',
   'wrong password is refused on the login page',
   'sign-up, email verification, then sign-in',
+  ...ADMIN_SCENARIOS,
 ];
 
 function log(msg) {
@@ -460,6 +470,14 @@ async function setup() {
   );
   log(`user ${user.email} (${user.id})`);
 
+  step('latchkey user create --admin (and a user for the admin to disable)');
+  const admin = await cli(
+    ['user', 'create', '--email', ADMIN_EMAIL, '--name', 'E2E Admin', '--password-stdin', '--admin', '--verified', '--json'],
+    env,
+    `${ADMIN_PASSWORD}\n`,
+  );
+  await cli(['user', 'create', '--email', VICTIM_EMAIL, '--password-stdin', '--verified', '--json'], env, `${VICTIM_PASSWORD}\n`);
+
   step('latchkey client create');
   const created = await cli(['client', 'create', '--name', 'E2E app', '--redirect-uri', `${rpUrl}/cb`, '--json'], env);
   if (!created.client_id || !created.client_secret) {
@@ -489,7 +507,7 @@ async function setup() {
   browser = await chromium.connect(browserServer.wsEndpoint(), { timeout: 15_000 });
   log(`Chromium ${browser.version()} (pid ${browserServer.process().pid})`);
 
-  return { issuer, rpUrl: rp.url };
+  return { issuer, rpUrl: rp.url, adminId: admin.id };
 }
 
 /** Scenarios not run to a pass count as failed; so does a run-level error after they all passed. */
@@ -532,7 +550,30 @@ async function main() {
     if (finishing) return finishing;
     return finish(`setup failed while ${currentStep}: ${err.message}`);
   }
-  const scenarios = [scenarioSignIn, scenarioWrongPassword, scenarioSignUp];
+  // What the admin scenarios (admin.mjs) drive pages with.
+  const kit = {
+    browser: () => browser,
+    newPage,
+    submit,
+    fillLogin,
+    expectAt,
+    bodyText,
+    failureShot,
+    step,
+    log,
+    freePorts,
+    startRp,
+    STEP_TIMEOUT_MS,
+    tmpPath: (name) => path.join(tmp, name),
+    lastStatus: (page) => lastStatus.get(page),
+  };
+  const scenarios = [
+    scenarioSignIn,
+    scenarioWrongPassword,
+    scenarioSignUp,
+    (c) => scenarioAdminUsers(kit, c),
+    (c) => scenarioAdminClient(kit, c),
+  ];
   for (let i = 0; i < scenarios.length; i++) {
     try {
       await scenarios[i](ctx);
