@@ -283,10 +283,7 @@ async fn keys(cmd: KeysCommand, settings: &Settings, json: bool) -> anyhow::Resu
     tokio::task::spawn_blocking(move || -> anyhow::Result<()> {
         match cmd {
             KeysCommand::List => output::keys(json, &keys::list(&dir)?),
-            KeysCommand::Rotate => {
-                crate::crypto::create_private_dir(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
-                output::key(json, "created", &keys::generate(&dir, prepublish)?)
-            }
+            KeysCommand::Rotate => output::key(json, "created", &keys::rotate(&dir, prepublish)?),
             KeysCommand::Retire { kid } => output::key(json, "retired", &keys::retire(&dir, &kid)?),
         }
         Ok(())

@@ -33,6 +33,12 @@ pub struct ClientRow {
     pub skip_consent: bool,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    /// Space-separated scopes the client may be granted; empty: every supported scope.
+    pub allowed_scopes: String,
+    /// Seconds; `None` inherits `ACCESS_TOKEN_TTL`.
+    pub access_token_ttl: Option<i64>,
+    /// Seconds; `None` inherits `REFRESH_TOKEN_TTL`.
+    pub refresh_token_ttl: Option<i64>,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -197,4 +203,13 @@ pub struct PendingLinkRow {
     pub email_token_hash: Option<String>,
     pub created_at: NaiveDateTime,
     pub expires_at: NaiveDateTime,
+}
+
+/// A role an administrator can grant (`users.roles` holds the names a user has).
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = super::schema::roles)]
+pub struct RoleRow {
+    pub name: String,
+    pub description: String,
+    pub created_at: NaiveDateTime,
 }

@@ -27,6 +27,9 @@ diesel::table! {
         skip_consent -> Bool,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        allowed_scopes -> Text,
+        access_token_ttl -> Nullable<BigInt>,
+        refresh_token_ttl -> Nullable<BigInt>,
     }
 }
 
@@ -209,5 +212,13 @@ diesel::table! {
         email_token_hash -> Nullable<Text>,
         created_at -> Timestamp,
         expires_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    roles (name) {
+        name -> Text,
+        description -> Text,
+        created_at -> Timestamp,
     }
 }

@@ -1,8 +1,8 @@
 //! The HTTP surface: the route table and thin handlers.
 
 mod account;
-mod admin;
 mod accounts;
+mod admin;
 pub mod discovery;
 mod extract;
 mod health;

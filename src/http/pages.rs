@@ -10,8 +10,7 @@ use crate::views::MessagePage;
 /// consent forms; the rest allows only our own stylesheet and scripts (the admin console's
 /// copy buttons; no inline script anywhere). No `form-action`: browsers apply it to the
 /// redirect back to the client after a form post.
-const CSP: &str =
-    "default-src 'none'; style-src 'self'; script-src 'self'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'";
+const CSP: &str = "default-src 'none'; style-src 'self'; script-src 'self'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'";
 
 pub fn secure(mut builder: HttpResponseBuilder) -> HttpResponseBuilder {
     builder

@@ -29,6 +29,9 @@ pub enum Message {
     VerifyEmail { to: String, link: String },
     /// A password reset link, asked for at `/forgot-password`.
     ResetPassword { to: String, link: String },
+    /// An administrator made an account for `to`: a set-password link (a longer-lived reset
+    /// link) with invitation wording.
+    Invitation { to: String, link: String },
     /// Someone tried to sign up with an address that already has an account. Sent instead of
     /// a verification mail, so the sign-up page looks the same either way.
     SignupAttempt {

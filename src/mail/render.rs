@@ -31,6 +31,18 @@ struct ResetPasswordText<'a> {
 }
 
 #[derive(Template)]
+#[template(path = "email/invitation.html")]
+struct InvitationHtml<'a> {
+    link: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "email/invitation.txt")]
+struct InvitationText<'a> {
+    link: &'a str,
+}
+
+#[derive(Template)]
 #[template(path = "email/signup_attempt.html")]
 struct SignupAttemptHtml<'a> {
     sign_in_link: &'a str,
@@ -96,6 +108,12 @@ pub(crate) fn render(message: &Message) -> askama::Result<Sent> {
             "Reset your password",
             ResetPasswordText { link }.render()?,
             ResetPasswordHtml { link }.render()?,
+        ),
+        Message::Invitation { to, link } => (
+            to,
+            "You are invited to Latchkey",
+            InvitationText { link }.render()?,
+            InvitationHtml { link }.render()?,
         ),
         Message::SignupAttempt {
             to,

@@ -19,7 +19,7 @@ pub const RESET_PASSWORD: &str = "reset_password";
 /// A link proving a new address before the account's email changes to it.
 pub const CHANGE_EMAIL: &str = "change_email";
 /// Reset links live one hour (issue: "token single-use, hashed, 1 h").
-const RESET_TTL_MINUTES: i64 = 60;
+pub(super) const RESET_TTL_MINUTES: i64 = 60;
 /// At most one verification or reset mail per account per minute, whatever is asked.
 const RESEND_INTERVAL_SECS: i64 = 60;
 

@@ -1,8 +1,8 @@
 //! Use cases, free of HTTP: the CLI and the handlers call these.
 
 pub mod account;
-pub mod admin;
 pub mod accounts;
+pub mod admin;
 pub mod audit;
 pub mod clients;
 pub mod identities;

@@ -68,15 +68,20 @@ pub fn new_row(user_id: &str, origin: &Origin, ttl: std::time::Duration, now: Na
 /// tokens issued beside them), in one transaction.
 pub async fn end(db: &Db, session_id: &str, actor: &str, reason: &'static str) -> Result<(), AppError> {
     let (id, actor) = (session_id.to_owned(), actor.to_owned());
-    db.run(move |conn| {
+    db.run_write(move |conn| {
         conn.transaction::<_, DbError, _>(|conn| {
             let now = super::now();
+            // The write comes first: a SQLite transaction that starts by reading can fail to
+            // upgrade to a writer when another connection writes meanwhile.
             if repo::sessions::revoke(conn, &id, now)? {
+                // The session's owner is the event's subject (an administrator may be the actor).
+                let owner = repo::sessions::owner(conn, &id)?;
                 let revoked = repo::refresh_tokens::revoke_for_session(conn, &id, now)?;
                 let detail = json!({ "session": id, "reason": reason, "refresh_tokens_revoked": revoked });
+                let subject = owner.as_deref().unwrap_or(&actor);
                 repo::audit::insert(
                     conn,
-                    &super::audit::event("session.ended", &actor, Some(&actor), detail),
+                    &super::audit::event("session.ended", &actor, Some(subject), detail),
                 )?;
             }
             Ok(())

@@ -127,23 +127,34 @@ pub async fn set_disabled(db: &Db, actor: &str, email: &Email, disabled: bool) -
                 }
                 let row = repo::users::find_by_email(conn, &email_s)?;
                 if let Some(row) = &row {
-                    let now = super::now();
-                    // Disabling ends every session and refresh token at once, not at expiry.
-                    let (sessions, refresh) = if disabled {
-                        let sessions = repo::sessions::revoke_all_for_user(conn, &row.id, now)?.len();
-                        (sessions, repo::refresh_tokens::revoke_for_user(conn, &row.id, now)?)
-                    } else {
-                        (0, 0)
-                    };
-                    let kind = if disabled { "user.disabled" } else { "user.enabled" };
-                    let detail = json!({ "sessions_revoked": sessions, "refresh_tokens_revoked": refresh });
-                    repo::audit::insert(conn, &super::audit::event(kind, &actor, Some(&row.id), detail))?;
+                    after_set_disabled(conn, &actor, &row.id, disabled)?;
                 }
                 Ok(row)
             })
         })
         .await?;
     row.map(UserView::from).ok_or_else(|| no_such_user(email))
+}
+
+/// What follows setting a user's `disabled` flag, in the caller's transaction: disabling
+/// ends every session and refresh token at once, not at expiry; either way it is audited.
+pub(crate) fn after_set_disabled(
+    conn: &mut crate::db::DbConn,
+    actor: &str,
+    user_id: &str,
+    disabled: bool,
+) -> Result<(), DbError> {
+    let now = super::now();
+    let (sessions, refresh) = if disabled {
+        let sessions = repo::sessions::revoke_all_for_user(conn, user_id, now)?.len();
+        (sessions, repo::refresh_tokens::revoke_for_user(conn, user_id, now)?)
+    } else {
+        (0, 0)
+    };
+    let kind = if disabled { "user.disabled" } else { "user.enabled" };
+    let detail = json!({ "sessions_revoked": sessions, "refresh_tokens_revoked": refresh });
+    repo::audit::insert(conn, &super::audit::event(kind, actor, Some(user_id), detail))?;
+    Ok(())
 }
 
 /// Deletes the user with this email.

@@ -4,8 +4,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod account_page;
-mod admin;
 mod accounts;
+mod admin;
 mod brute_force;
 mod cli;
 mod discovery;
@@ -13,8 +13,8 @@ mod health;
 mod helpers;
 mod keys;
 mod mail;
-mod scale_out;
 mod oidc;
+mod scale_out;
 mod smtp;
 mod social;
 mod storage;

@@ -164,20 +164,41 @@ pub fn list(dir: &Path) -> anyhow::Result<Vec<KeyInfo>> {
     Ok(out)
 }
 
+/// Why a retirement was not done. `Refused` is the operator's mistake (its message says
+/// what to do); `Failed` is the folder's fault.
+#[derive(Debug, thiserror::Error)]
+pub enum RetireError {
+    #[error("{0}")]
+    Refused(String),
+    #[error(transparent)]
+    Failed(#[from] anyhow::Error),
+}
+
+/// Makes a new key the way `latchkey keys rotate` and the admin console do: the folder is
+/// created if missing, the key is published at once and signs after `prepublish`
+/// (`LATCHKEY_KEY_PREPUBLISH`).
+pub fn rotate(dir: &Path, prepublish: std::time::Duration) -> anyhow::Result<KeyInfo> {
+    crate::crypto::create_private_dir(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    generate(dir, prepublish)
+}
+
 /// Removes a key from the JWKS and deletes its private key. Refuses the active key.
-pub fn retire(dir: &Path, kid: &str) -> anyhow::Result<KeyInfo> {
+pub fn retire(dir: &Path, kid: &str) -> Result<KeyInfo, RetireError> {
+    let refused = |why: String| Err(RetireError::Refused(why));
     let Some(info) = list(dir)?.into_iter().find(|k| k.kid == kid) else {
-        bail!("no signing key with kid {kid}");
+        return refused(format!("no signing key with kid {kid}"));
     };
     match info.state {
         KeyState::Active => {
-            bail!("key {kid} is the active signing key; rotate first, then retire it")
+            return refused(format!(
+                "key {kid} is the active signing key; rotate first, then retire it"
+            ));
         }
-        KeyState::Retired => bail!("key {kid} is already retired"),
+        KeyState::Retired => return refused(format!("key {kid} is already retired")),
         KeyState::Published => {}
     }
     let Some(file) = scan(dir)?.into_iter().find(|f| f.kid == kid) else {
-        bail!("no signing key with kid {kid}");
+        return refused(format!("no signing key with kid {kid}"));
     };
     let meta = KeyMeta {
         retired_at: Some(Utc::now()),

@@ -23,7 +23,7 @@ use super::b64url;
 
 mod disk;
 
-pub use disk::{generate, list, retire};
+pub use disk::{RetireError, generate, list, retire, rotate};
 use disk::{listing, public_parts, scan};
 
 /// What a key is doing now.

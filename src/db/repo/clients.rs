@@ -42,3 +42,23 @@ pub fn set_secret_hash(
         .execute(conn)?;
     Ok(n > 0)
 }
+
+/// Replaces what an administrator may edit (not the id, secret, type or creation time);
+/// returns whether the client exists.
+pub fn update(conn: &mut DbConn, row: &ClientRow) -> QueryResult<bool> {
+    let n = diesel::update(clients::table.find(&row.client_id))
+        .set((
+            clients::name.eq(&row.name),
+            clients::redirect_uris.eq(&row.redirect_uris),
+            clients::post_logout_redirect_uris.eq(&row.post_logout_redirect_uris),
+            clients::grant_types.eq(&row.grant_types),
+            clients::resources.eq(&row.resources),
+            clients::skip_consent.eq(row.skip_consent),
+            clients::allowed_scopes.eq(&row.allowed_scopes),
+            clients::access_token_ttl.eq(row.access_token_ttl),
+            clients::refresh_token_ttl.eq(row.refresh_token_ttl),
+            clients::updated_at.eq(row.updated_at),
+        ))
+        .execute(conn)?;
+    Ok(n > 0)
+}

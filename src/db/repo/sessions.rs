@@ -31,6 +31,15 @@ pub fn touch(conn: &mut DbConn, id: &str, now: NaiveDateTime) -> QueryResult<()>
 }
 
 /// Marks a session revoked; returns whether it was live.
+/// Whose session this is, live or not.
+pub fn owner(conn: &mut DbConn, id: &str) -> QueryResult<Option<String>> {
+    sessions::table
+        .find(id)
+        .select(sessions::user_id)
+        .first(conn)
+        .optional()
+}
+
 pub fn revoke(conn: &mut DbConn, id: &str, now: NaiveDateTime) -> QueryResult<bool> {
     let n = diesel::update(sessions::table.find(id).filter(sessions::revoked_at.is_null()))
         .set(sessions::revoked_at.eq(now))
@@ -64,5 +73,33 @@ pub fn list_live_for_user(conn: &mut DbConn, user_id: &str, now: NaiveDateTime) 
         .filter(sessions::expires_at.gt(now))
         .order(sessions::created_at.desc())
         .select(SessionRow::as_select())
+        .load(conn)
+}
+
+/// Live sessions of every user with their user's email, newest first on (created_at, id):
+/// at most `limit`, strictly older than `before`. Keyset paging (index `sessions_created`).
+pub fn list_live_page(
+    conn: &mut DbConn,
+    now: NaiveDateTime,
+    before: Option<(NaiveDateTime, String)>,
+    limit: i64,
+) -> QueryResult<Vec<(SessionRow, String)>> {
+    use crate::db::schema::users;
+    let mut query = sessions::table
+        .inner_join(users::table)
+        .filter(sessions::revoked_at.is_null())
+        .filter(sessions::expires_at.gt(now))
+        .into_boxed::<<DbConn as diesel::Connection>::Backend>();
+    if let Some((at, id)) = before {
+        query = query.filter(
+            sessions::created_at
+                .lt(at)
+                .or(sessions::created_at.eq(at).and(sessions::id.lt(id))),
+        );
+    }
+    query
+        .order((sessions::created_at.desc(), sessions::id.desc()))
+        .limit(limit)
+        .select((SessionRow::as_select(), users::email))
         .load(conn)
 }

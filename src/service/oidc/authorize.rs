@@ -139,6 +139,14 @@ pub async fn validate(state: &AppState, params: Vec<(String, String)>) -> Result
         Ok(s) => s,
         Err(e) => return fail("invalid_scope", &e.0),
     };
+    // The client's allowed scopes (admin console): others are dropped, so consent, the code
+    // and the tokens only ever carry allowed ones; see `Client::permitted_scope`.
+    let Some(scope) = client.permitted_scope(scope) else {
+        return fail(
+            "invalid_scope",
+            "none of the requested scopes is allowed for this client",
+        );
+    };
     // PKCE (RFC 7636): S256 only; required of public clients, enforced for any client that sends it.
     let code_challenge = map.get("code_challenge").map(|s| s.to_string());
     match (&code_challenge, map.get("code_challenge_method")) {

@@ -16,7 +16,15 @@ async fn only_signed_in_administrators_get_in() {
 
     // Signed in without the admin role: 403 on every section.
     let user = signed_in(&c.p, &c.p.email).await;
-    for path in ["/admin", "/admin/users", "/admin/roles", "/admin/clients", "/admin/sessions", "/admin/keys", "/admin/audit"] {
+    for path in [
+        "/admin",
+        "/admin/users",
+        "/admin/roles",
+        "/admin/clients",
+        "/admin/sessions",
+        "/admin/keys",
+        "/admin/audit",
+    ] {
         let page = user.follow(user.get(path).await).await;
         assert_eq!(status(&page), 403, "{path}");
     }

@@ -11,9 +11,10 @@ mod sessions;
 mod users;
 
 use diesel::prelude::*;
-use latchkey::db::schema::sessions;
+// Aliased: the section test modules `sessions` and `users` would clash with these names.
+use latchkey::db::schema::sessions as session_rows;
 use latchkey::domain::Email;
-use latchkey::service::users;
+use latchkey::service::users as user_service;
 use secrecy::SecretString;
 
 use crate::oidc::{Browser, ClientOptions, Outcome, PASSWORD, Provider, hidden, provider};
@@ -29,10 +30,10 @@ pub struct Console {
 pub async fn console() -> Console {
     let p = provider(ClientOptions::default()).await;
     let admin_email = format!("admin-{}@example.com", uuid::Uuid::new_v4().simple());
-    let admin = users::create(
+    let admin = user_service::create(
         &p.db,
         "test",
-        users::NewUser {
+        user_service::NewUser {
             email: Email::parse(&admin_email).unwrap(),
             name: "Ada Admin".into(),
             password: Some(SecretString::from(PASSWORD)),
@@ -87,8 +88,8 @@ impl Console {
             .db
             .run(move |conn| {
                 let earlier = chrono::Utc::now().naive_utc() - chrono::Duration::minutes(minutes);
-                diesel::update(sessions::table.filter(sessions::user_id.eq(id)))
-                    .set(sessions::auth_time.eq(earlier))
+                diesel::update(session_rows::table.filter(session_rows::user_id.eq(id)))
+                    .set(session_rows::auth_time.eq(earlier))
                     .execute(conn)?;
                 Ok(())
             })

@@ -23,11 +23,19 @@ async fn sign_in_on_a_exchange_and_refresh_on_b_refresh_again_on_a() {
     let (status, body) = c
         .token(
             &c.a,
-            &[("grant_type", "authorization_code"), ("code", &code), ("redirect_uri", REDIRECT)],
+            &[
+                ("grant_type", "authorization_code"),
+                ("code", &code),
+                ("redirect_uri", REDIRECT),
+            ],
         )
         .await;
     assert_eq!((status, body["error"].as_str()), (400, Some("invalid_grant")));
-    assert_eq!(c.refresh(&c.b, newest).await.0, 400, "the replay revoked the family everywhere");
+    assert_eq!(
+        c.refresh(&c.b, newest).await.0,
+        400,
+        "the replay revoked the family everywhere"
+    );
 }
 
 #[tokio::test]

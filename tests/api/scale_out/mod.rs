@@ -65,18 +65,35 @@ impl Node {
         }
     }
 
-    /// Waits up to 20 s for `/readyz` to answer 200.
-    pub async fn ready(&self) {
+    /// Waits up to 20 s for `/readyz` to answer 200. Returns false if the process exited
+    /// first (its stderr, inherited, says why).
+    pub async fn ready(&mut self) -> bool {
         let http = reqwest::Client::new();
         for _ in 0..200 {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                eprintln!("{} exited before it was ready: {status}", self.base);
+                return false;
+            }
             if let Ok(res) = http.get(format!("{}/readyz", self.base)).send().await
                 && res.status() == 200
             {
-                return;
+                return true;
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
-        panic!("{} did not become ready", self.base);
+        panic!("{} did not become ready within 20 s", self.base);
+    }
+
+    /// Spawns nodes until one is ready: the free port picked for it can be taken by another
+    /// test between the pick and the bind, and then the process exits at once.
+    pub async fn start(cli: &Cli, issuer: &str) -> Node {
+        for _ in 0..3 {
+            let mut node = Node::spawn(cli, issuer);
+            if node.ready().await {
+                return node;
+            }
+        }
+        panic!("no node could start");
     }
 
     /// `kill -9`: no graceful shutdown, whatever was in flight is cut off.
@@ -95,7 +112,6 @@ impl Drop for Node {
 /// Two nodes, a user and a first-party confidential client.
 pub struct Cluster {
     pub cli: Cli,
-    pub db: Db,
     pub a: Node,
     pub b: Node,
     pub email: String,
@@ -139,12 +155,9 @@ pub async fn cluster() -> Cluster {
     .await
     .unwrap();
     let issuer = "http://latchkey.test";
-    let (a, b) = (Node::spawn(&cli, issuer), Node::spawn(&cli, issuer));
-    a.ready().await;
-    b.ready().await;
+    let (a, b) = (Node::start(&cli, issuer).await, Node::start(&cli, issuer).await);
     Cluster {
         cli,
-        db,
         a,
         b,
         email,
@@ -226,7 +239,11 @@ impl Cluster {
         let (status, body) = self
             .token(
                 node,
-                &[("grant_type", "authorization_code"), ("code", code), ("redirect_uri", REDIRECT)],
+                &[
+                    ("grant_type", "authorization_code"),
+                    ("code", code),
+                    ("redirect_uri", REDIRECT),
+                ],
             )
             .await;
         assert_eq!(status, 200, "{body}");
@@ -234,7 +251,10 @@ impl Cluster {
     }
 
     pub async fn refresh(&self, node: &Node, refresh_token: &str) -> (u16, Value) {
-        self.token(node, &[("grant_type", "refresh_token"), ("refresh_token", refresh_token)])
-            .await
+        self.token(
+            node,
+            &[("grant_type", "refresh_token"), ("refresh_token", refresh_token)],
+        )
+        .await
     }
 }

@@ -23,6 +23,10 @@ pub async fn exchange(
     }
     let scope = Scope::parse(params.get("scope").map(String::as_str).unwrap_or(""))
         .map_err(|e| OAuthError::invalid_scope(e.0))?;
+    // The client's allowed scopes: others are dropped (`Client::permitted_scope`).
+    let scope = client
+        .permitted_scope(scope)
+        .ok_or_else(|| OAuthError::invalid_scope("none of the requested scopes is allowed for this client"))?;
     // The user scopes mean nothing without a user.
     if scope
         .iter()
@@ -46,7 +50,8 @@ pub async fn exchange(
             session_id: None,
             auth_time: None,
             nonce: None,
-            access_ttl: settings.lifetimes.access_token,
+            // The client's own lifetime when the admin console set one.
+            access_ttl: client.access_ttl(settings.lifetimes.access_token),
             id_ttl: settings.lifetimes.id_token,
             refresh_ttl: None,
             with_id_token: false,

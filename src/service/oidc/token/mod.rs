@@ -137,9 +137,11 @@ fn issue_for_user(
             session_id: g.session_id,
             auth_time: Some(g.auth_time),
             nonce: g.nonce,
-            access_ttl: lifetimes.access_token,
+            // The client's own lifetimes when the admin console set them; `expires_in`,
+            // `exp` and the stored refresh row all follow from these.
+            access_ttl: client.access_ttl(lifetimes.access_token),
             id_ttl: lifetimes.id_token,
-            refresh_ttl: g.refresh.then_some(lifetimes.refresh_token),
+            refresh_ttl: g.refresh.then(|| client.refresh_ttl(lifetimes.refresh_token)),
             with_id_token: g.scope.contains("openid"),
         },
     )

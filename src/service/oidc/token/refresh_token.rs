@@ -90,6 +90,11 @@ pub async fn exchange(
             Some(s) => s,
             None => granted,
         };
+        // Scopes an administrator has since removed from the client are dropped at the
+        // next refresh, as at authorization (`Client::permitted_scope`).
+        let Some(scope) = client.permitted_scope(scope) else {
+            return Err(OAuthError::invalid_scope("none of the granted scopes is allowed for this client any more").into());
+        };
         let grant = UserGrant {
             user: &user,
             granted: &row.scope,

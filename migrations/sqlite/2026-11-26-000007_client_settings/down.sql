@@ -1,0 +1,3 @@
+ALTER TABLE clients DROP COLUMN refresh_token_ttl;
+ALTER TABLE clients DROP COLUMN access_token_ttl;
+ALTER TABLE clients DROP COLUMN allowed_scopes;

@@ -1,5 +1,0 @@
-//! Admin console: clients.
-
-use actix_web::web;
-
-pub fn routes(_cfg: &mut web::ServiceConfig) {}
