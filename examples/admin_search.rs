@@ -9,18 +9,33 @@
 //! ```
 //!
 //! SQLite runs in a temporary folder; PostgreSQL in a database created (and dropped) next to
-//! the one `BENCH_DATABASE_URL` names. Prints p50/p95 per query shape; asserts no timing.
+//! the one `BENCH_DATABASE_URL` names. Prints p50/p95 per query shape, and of a password
+//! sign-in (the service the `/login` form calls: lookup by email, argon2id, session, audit)
+//! for one of the seeded users; asserts no timing.
+//!
+//! `--json` (used by `bench/run.sh`) measures one backend, PostgreSQL when
+//! `BENCH_DATABASE_URL` is set and SQLite otherwise, and ends with one JSON line:
+//! `{"backend":..,"sizes":[..],"signin_p95_ms":[..],"search_p95_ms":[..]}`, the search figure
+//! being the slowest shape's p95.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::time::{Duration, Instant};
 
 use diesel::{Connection, RunQueryDsl};
+use latchkey::config::Settings;
+use latchkey::crypto::password;
 use latchkey::db::models::{LoginFailureRow, UserRow};
 use latchkey::db::{Db, DbError, repo};
 use latchkey::service::admin::users::{Cursor, Search, SearchBy, search};
+use latchkey::service::login::{PasswordHasher, password_login};
+use latchkey::service::sessions::Origin;
 use latchkey::service::{audit, lockout};
+use secrecy::SecretString;
 
 const RUNS: usize = 200;
+/// Sign-ins are argon2-bound (tens of ms each): fewer runs give a stable p95.
+const SIGNIN_RUNS: usize = 60;
+const PASSWORD: &str = "correct horse battery staple";
 const ROWS_PER_INSERT: usize = 1_000;
 const ROWS_PER_TRANSACTION: usize = 50_000;
 const LOCKED_USERS: usize = 20;
@@ -66,16 +81,22 @@ fn user(i: usize, now: chrono::NaiveDateTime) -> UserRow {
     }
 }
 
+/// Seeds `n` users; user 0 (`SIGNIN_EMAIL`) gets a real password hash for the sign-in timing.
 async fn seed(db: &Db, n: usize) {
     let now = chrono::Utc::now().naive_utc();
+    let hash = password::hash_password(&SecretString::from(PASSWORD)).unwrap();
     let started = Instant::now();
     for start in (0..n).step_by(ROWS_PER_TRANSACTION) {
         let end = (start + ROWS_PER_TRANSACTION).min(n);
+        let hash = hash.clone();
         db.run_write(move |conn| {
             conn.transaction::<_, DbError, _>(|conn| {
                 for chunk in (start..end).step_by(ROWS_PER_INSERT) {
                     let rows: Vec<UserRow> = (chunk..(chunk + ROWS_PER_INSERT).min(end))
-                        .map(|i| user(i, now))
+                        .map(|i| UserRow {
+                            password_hash: (i == 0).then(|| hash.clone()),
+                            ..user(i, now)
+                        })
                         .collect();
                     repo::user_admin::insert_many(conn, &rows)?;
                 }
@@ -216,11 +237,42 @@ fn percentile(sorted: &[Duration], p: f64) -> f64 {
     sorted[i].as_secs_f64() * 1000.0
 }
 
-async fn run(label: &str, url: &str, n: usize) {
+/// Times `RUNS` password sign-ins of the seeded user 0 (each opens a session).
+async fn signin_p95(db: &Db) -> f64 {
+    let mut vars = latchkey::config::Vars::new();
+    vars.insert("LATCHKEY_SECRET".into(), "x".repeat(32));
+    let settings = Settings::from_vars(&vars).unwrap();
+    let hasher = PasswordHasher::new().unwrap();
+    let email = user(0, chrono::Utc::now().naive_utc()).email;
+    let mut times = Vec::with_capacity(SIGNIN_RUNS);
+    for _ in 0..SIGNIN_RUNS {
+        let origin = Origin {
+            ip: Some("127.0.0.1".into()),
+            user_agent: None,
+        };
+        let started = Instant::now();
+        let signed_in = password_login(db, &hasher, &email, SecretString::from(PASSWORD), origin, &settings).await;
+        times.push(started.elapsed());
+        assert!(signed_in.is_ok(), "sign-in of the seeded user failed");
+    }
+    times.sort();
+    let p95 = percentile(&times, 0.95);
+    println!(
+        "  {:<36}  1 user   p50 {:>7.3} ms  p95 {p95:>7.3} ms",
+        "password sign-in",
+        percentile(&times, 0.5)
+    );
+    p95
+}
+
+/// Seeds `n` users and prints each shape's timings; returns the sign-in p95 and the slowest
+/// shape's p95, in ms.
+async fn run(label: &str, url: &str, n: usize) -> (f64, f64) {
     let db = Db::connect(url).unwrap();
     db.migrate().unwrap();
     println!("{label}, {n} users");
     seed(&db, n).await;
+    let mut slowest: f64 = 0.0;
     for (name, s) in shapes(&db).await {
         let mut times = Vec::with_capacity(RUNS);
         let mut found = 0;
@@ -233,12 +285,14 @@ async fn run(label: &str, url: &str, n: usize) {
             found = page.users.len();
         }
         times.sort();
+        slowest = slowest.max(percentile(&times, 0.95));
         println!(
             "  {name:<36} {found:>3} rows  p50 {:>7.3} ms  p95 {:>7.3} ms",
             percentile(&times, 0.5),
             percentile(&times, 0.95)
         );
     }
+    (signin_p95(&db).await, slowest)
 }
 
 /// A fresh PostgreSQL database beside the one `admin_url` names; dropped by the caller.
@@ -267,12 +321,41 @@ fn drop_pg_database(admin_url: &str, name: &str) {
 
 #[tokio::main]
 async fn main() {
+    let json = std::env::args().any(|a| a == "--json");
     let sizes: Vec<usize> = std::env::args().skip(1).filter_map(|a| a.parse().ok()).collect();
     let sizes = if sizes.is_empty() {
         vec![1_000, 1_000_000]
     } else {
         sizes
     };
+    if json {
+        let pg = std::env::var("BENCH_DATABASE_URL").ok();
+        let (mut signin, mut searches) = (Vec::new(), Vec::new());
+        for &n in &sizes {
+            let dir = tempfile::tempdir().unwrap();
+            let (p95s, created) = match &pg {
+                Some(admin_url) => {
+                    let (url, name) = create_pg_database(admin_url);
+                    (run("PostgreSQL", &url, n).await, Some(name))
+                }
+                None => {
+                    let url = format!("sqlite://{}", dir.path().join("bench.db").display());
+                    (run("SQLite", &url, n).await, None)
+                }
+            };
+            if let (Some(admin_url), Some(name)) = (&pg, created) {
+                drop_pg_database(admin_url, &name);
+            }
+            signin.push(p95s.0);
+            searches.push(p95s.1);
+        }
+        let backend = if pg.is_some() { "postgres" } else { "sqlite" };
+        let line = serde_json::json!({
+            "backend": backend, "sizes": sizes, "signin_p95_ms": signin, "search_p95_ms": searches
+        });
+        println!("{line}");
+        return;
+    }
     for &n in &sizes {
         let dir = tempfile::tempdir().unwrap();
         let url = format!("sqlite://{}", dir.path().join("bench.db").display());

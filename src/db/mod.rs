@@ -8,7 +8,8 @@ pub mod repo;
 pub mod schema;
 
 use std::path::PathBuf;
-use std::time::Duration;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
 
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
@@ -114,20 +115,44 @@ impl Manager {
     }
 }
 
+/// A connection that answered within this time is handed out again without a test query:
+/// testing every checkout cost a `SELECT 1` round trip per request on PostgreSQL.
+const TRUSTED_FOR: Duration = Duration::from_secs(5);
+
+/// A pooled connection and when it last proved alive.
+struct Pooled {
+    conn: DbConn,
+    alive_at: Instant,
+}
+
 impl ManageConnection for Manager {
-    type Connection = DbConn;
+    type Connection = Pooled;
     type Error = diesel::r2d2::Error;
 
-    fn connect(&self) -> Result<DbConn, Self::Error> {
-        self.establish().map_err(diesel::r2d2::Error::ConnectionError)
+    fn connect(&self) -> Result<Pooled, Self::Error> {
+        let conn = self.establish().map_err(diesel::r2d2::Error::ConnectionError)?;
+        Ok(Pooled {
+            conn,
+            alive_at: Instant::now(),
+        })
     }
 
-    fn is_valid(&self, conn: &mut DbConn) -> Result<(), Self::Error> {
-        conn.batch_execute("SELECT 1").map_err(diesel::r2d2::Error::QueryError)
+    /// Connections idle for longer are tested, so one dropped by a database restart or a
+    /// proxy's idle timeout is replaced before a request sees it.
+    fn is_valid(&self, pooled: &mut Pooled) -> Result<(), Self::Error> {
+        if pooled.alive_at.elapsed() < TRUSTED_FOR {
+            return Ok(());
+        }
+        pooled
+            .conn
+            .batch_execute("SELECT 1")
+            .map_err(diesel::r2d2::Error::QueryError)?;
+        pooled.alive_at = Instant::now();
+        Ok(())
     }
 
-    fn has_broken(&self, conn: &mut DbConn) -> bool {
-        std::thread::panicking() || diesel::r2d2::R2D2Connection::is_broken(conn)
+    fn has_broken(&self, pooled: &mut Pooled) -> bool {
+        std::thread::panicking() || diesel::r2d2::R2D2Connection::is_broken(&mut pooled.conn)
     }
 }
 
@@ -138,7 +163,7 @@ pub struct Db {
     backend: Backend,
     /// SQLite has one writer at a time; queueing writers here (instead of in SQLite's busy
     /// handler, which sleeps in growing steps) keeps write latency flat under load.
-    write_gate: Option<std::sync::Arc<tokio::sync::Semaphore>>,
+    write_gate: Option<Arc<Mutex<()>>>,
 }
 
 /// Pool occupancy, for `/metrics`.
@@ -185,8 +210,7 @@ impl Db {
             .connection_timeout(Duration::from_secs(5))
             .build(manager)
             .map_err(|e| anyhow::anyhow!("cannot open the database pool: {e}"))?;
-        let write_gate =
-            matches!(backend, Backend::Sqlite(_)).then(|| std::sync::Arc::new(tokio::sync::Semaphore::new(1)));
+        let write_gate = matches!(backend, Backend::Sqlite(_)).then(|| Arc::new(Mutex::new(())));
         Ok(Db {
             pool,
             backend,
@@ -205,13 +229,7 @@ impl Db {
         T: Send + 'static,
         F: FnOnce(&mut DbConn) -> Result<T, DbError> + Send + 'static,
     {
-        let pool = self.pool.clone();
-        tokio::task::spawn_blocking(move || {
-            let mut conn = pool.get()?;
-            f(&mut conn)
-        })
-        .await
-        .map_err(|_| DbError::Cancelled)?
+        self.on_blocking_thread(None, f).await
     }
 
     /// Like [`Db::run`], for work that writes: on SQLite, writers of this process take turns.
@@ -220,18 +238,38 @@ impl Db {
         T: Send + 'static,
         F: FnOnce(&mut DbConn) -> Result<T, DbError> + Send + 'static,
     {
-        let _turn = match &self.write_gate {
-            Some(gate) => Some(gate.acquire().await.map_err(|_| DbError::Cancelled)?),
-            None => None,
-        };
-        self.run(f).await
+        self.on_blocking_thread(self.write_gate.clone(), f).await
+    }
+
+    /// The turn (if any) is taken on the blocking thread, before a connection is checked
+    /// out, and held exactly while `f` runs. (An async permit stayed held while the blocking
+    /// thread was being scheduled and until the waiting task was polled again, which on a
+    /// busy machine left the one SQLite writer idle between transactions.)
+    async fn on_blocking_thread<T, F>(&self, gate: Option<Arc<Mutex<()>>>, f: F) -> Result<T, DbError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut DbConn) -> Result<T, DbError> + Send + 'static,
+    {
+        let pool = self.pool.clone();
+        tokio::task::spawn_blocking(move || {
+            // A poisoned gate only means a writer panicked; SQLite rolled its work back.
+            let _turn = gate.as_ref().map(|g| g.lock().unwrap_or_else(PoisonError::into_inner));
+            let mut pooled = pool.get()?;
+            let result = f(&mut pooled.conn);
+            if result.is_ok() {
+                pooled.alive_at = Instant::now();
+            }
+            result
+        })
+        .await
+        .map_err(|_| DbError::Cancelled)?
     }
 
     /// Applies pending migrations. On PostgreSQL an advisory lock makes replicas that start
     /// together take turns, so the schema is applied once. Blocking.
     pub fn migrate(&self) -> anyhow::Result<Vec<String>> {
-        let mut conn: PooledConnection<_> = self.pool.get()?;
-        let applied = match &mut *conn {
+        let mut pooled: PooledConnection<_> = self.pool.get()?;
+        let applied = match &mut pooled.conn {
             // An exclusive transaction is SQLite's advisory lock: a second process starting on
             // the same file waits (busy_timeout), then finds the migrations applied.
             DbConn::Sqlite(c) => c.exclusive_transaction(|c| c.run_pending_migrations(SQLITE_MIGRATIONS).map(versions)),
@@ -256,10 +294,10 @@ impl Db {
             {
                 return false;
             }
-            let Ok(mut conn) = pool.get_timeout(Duration::from_secs(2)) else {
+            let Ok(mut pooled) = pool.get_timeout(Duration::from_secs(2)) else {
                 return false;
             };
-            diesel::sql_query("SELECT 1").execute(&mut *conn).is_ok()
+            diesel::sql_query("SELECT 1").execute(&mut pooled.conn).is_ok()
         })
         .await;
         answered.unwrap_or(false)

@@ -1,11 +1,10 @@
 //! Password sign-in: constant-time answers, bounded argon2 concurrency, no fixation.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, OnceLock, TryLockError, mpsc};
 
 use diesel::Connection;
 use secrecy::SecretString;
 use serde_json::json;
-use tokio::sync::Semaphore;
 
 use super::lockout;
 use super::sessions::{self, Origin};
@@ -17,43 +16,118 @@ use crate::domain::Email;
 use crate::error::AppError;
 use crate::mail::{self, Message};
 
-/// Runs argon2 on blocking threads, at most one hash per core at a time, so a sign-in storm
-/// queues here instead of starving every other endpoint of threads.
+/// Runs argon2 on its own threads, one per core, at a lower CPU priority (nice 10). A
+/// sign-in storm then queues here instead of taking Tokio's blocking threads from the
+/// database, and the kernel lets the HTTP workers (JWKS, discovery, token) run first
+/// whenever they have work, so their latency stays flat while every spare cycle hashes.
 #[derive(Clone)]
 pub struct PasswordHasher {
-    permits: Arc<Semaphore>,
-    /// Checked for unknown emails so that they take as long as a wrong password.
-    dummy_hash: Arc<str>,
+    jobs: mpsc::Sender<Job>,
+    /// Checked for unknown emails so that they take as long as a wrong password. Made on a
+    /// hashing thread just after start, so start-up does not wait for an argon2 hash.
+    dummy_hash: Arc<OnceLock<String>>,
 }
 
+type Job = Box<dyn FnOnce() + Send>;
+
+/// Nice value of the hashing threads: HTTP workers get about nine tenths of a contended core.
+const HASHING_NICE: i32 = 10;
+
 impl PasswordHasher {
-    /// Blocking (one argon2 hash for the dummy): call at start.
+    /// Starts the hashing threads; the first job they take makes the dummy hash.
     pub fn new() -> anyhow::Result<PasswordHasher> {
         let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
-        let dummy = password::hash_password(&SecretString::from(crate::crypto::random_token(24)))?;
-        Ok(PasswordHasher {
-            permits: Arc::new(Semaphore::new(cores)),
-            dummy_hash: dummy.into(),
-        })
+        let (jobs, queue) = mpsc::channel::<Job>();
+        let queue = Arc::new(Mutex::new(queue));
+        for i in 0..cores {
+            let queue = queue.clone();
+            std::thread::Builder::new()
+                .name(format!("argon2-{i}"))
+                .spawn(move || hashing_thread(&queue))?;
+        }
+        let dummy_hash = Arc::new(OnceLock::new());
+        let first = dummy_hash.clone();
+        jobs.send(Box::new(move || {
+            first.get_or_init(dummy);
+        }))
+        .map_err(|_| anyhow::anyhow!("the password hashing threads did not start"))?;
+        Ok(PasswordHasher { jobs, dummy_hash })
+    }
+
+    /// Runs `f` on a hashing thread and waits for its answer without blocking the caller.
+    async fn run<T: Send + 'static>(&self, f: impl FnOnce() -> T + Send + 'static) -> Result<T, AppError> {
+        let (answer, answered) = tokio::sync::oneshot::channel();
+        let job: Job = Box::new(move || {
+            // The caller may have gone (client disconnected); the result is then unused.
+            let _ = answer.send(f());
+        });
+        self.jobs
+            .send(job)
+            .map_err(|_| AppError::Internal(anyhow::anyhow!("the password hashing threads have stopped")))?;
+        answered
+            .await
+            .map_err(|_| AppError::Internal(anyhow::anyhow!("a password hashing thread stopped")))
     }
 
     /// Verifies `password` against `hash`, or against the dummy when there is no hash.
     pub async fn verify(&self, password: SecretString, hash: Option<String>) -> Result<bool, AppError> {
-        let _permit = self.permits.acquire().await.map_err(|e| AppError::Internal(e.into()))?;
         let has_hash = hash.is_some();
-        let hash = hash.unwrap_or_else(|| self.dummy_hash.to_string());
-        let ok = tokio::task::spawn_blocking(move || password::verify_password(&password, &hash))
-            .await
-            .map_err(|e| AppError::Internal(e.into()))?;
+        let dummy_hash = self.dummy_hash.clone();
+        let ok = self
+            .run(move || match hash {
+                Some(hash) => password::verify_password(&password, &hash),
+                // Waits for the dummy if a request comes in the first milliseconds.
+                None => password::verify_password(&password, dummy_hash.get_or_init(dummy)),
+            })
+            .await?;
         Ok(ok && has_hash)
     }
 
-    /// Hashes a password under the same concurrency bound.
+    /// Hashes a password on the same threads.
     pub async fn hash(&self, password: SecretString) -> Result<String, AppError> {
-        let _permit = self.permits.acquire().await.map_err(|e| AppError::Internal(e.into()))?;
-        Ok(tokio::task::spawn_blocking(move || password::hash_password(&password))
-            .await
-            .map_err(|e| AppError::Internal(e.into()))??)
+        Ok(self.run(move || password::hash_password(&password)).await??)
+    }
+}
+
+/// A hash of a random password, for unknown emails. Hashing only fails for invalid
+/// parameters, which are constants; an empty dummy would merely verify as false at once.
+fn dummy() -> String {
+    password::hash_password(&SecretString::from(crate::crypto::random_token(24))).unwrap_or_default()
+}
+
+/// Takes jobs until every `PasswordHasher` clone is dropped.
+fn hashing_thread(queue: &Mutex<mpsc::Receiver<Job>>) {
+    // SAFETY: setpriority has no memory effects. On Linux the nice value is per thread and
+    // PRIO_PROCESS with 0 names the calling one (elsewhere it would be the whole process, so
+    // this is Linux only). A refusal leaves the default priority, which is only slower.
+    #[cfg(target_os = "linux")]
+    let _ = unsafe { libc::setpriority(libc::PRIO_PROCESS, 0, HASHING_NICE) };
+    loop {
+        // The lock is held only while taking a job, never while hashing. When another
+        // thread holds it, that thread is waiting for work: the queue is empty.
+        let queued = match queue.try_lock() {
+            Ok(q) => match q.try_recv() {
+                Ok(job) => Some(job),
+                Err(mpsc::TryRecvError::Empty) => None,
+                Err(mpsc::TryRecvError::Disconnected) => return,
+            },
+            Err(TryLockError::WouldBlock) => None,
+            Err(TryLockError::Poisoned(_)) => return,
+        };
+        let job = match queued {
+            Some(job) => job,
+            None => {
+                // Idle: argon2's 19 MiB go back to the system until the next sign-in, so a
+                // quiet server stays small; under load the queue is never empty and the
+                // memory is reused hash after hash.
+                password::release_memory();
+                match queue.lock().map(|q| q.recv()) {
+                    Ok(Ok(job)) => job,
+                    _ => return,
+                }
+            }
+        };
+        job();
     }
 }
 

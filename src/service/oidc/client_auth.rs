@@ -17,7 +17,20 @@ pub struct Presented {
 /// Authenticates the client. Public clients identify themselves by `client_id` alone, and
 /// only where `allow_public` (token, revocation); a confidential client must prove its secret.
 pub async fn authenticate(db: &Db, presented: Presented, allow_public: bool) -> Result<Client, OAuthError> {
-    let (client_id, secret) = match (presented.basic, presented.form_client_id, presented.form_client_secret) {
+    let claimed = claimed(presented)?;
+    let found = clients::find(db, &claimed.id).await?;
+    check(&claimed, found, allow_public)
+}
+
+/// Who a request says it is, before the database is asked.
+pub struct Claimed {
+    pub id: String,
+    secret: Option<String>,
+}
+
+/// Reads one client authentication method from the request; two, or none, are refused.
+pub fn claimed(presented: Presented) -> Result<Claimed, OAuthError> {
+    let (id, secret) = match (presented.basic, presented.form_client_id, presented.form_client_secret) {
         (Some(_), _, Some(_)) => {
             return Err(OAuthError::invalid_request(
                 "use one client authentication method, not two",
@@ -34,12 +47,16 @@ pub async fn authenticate(db: &Db, presented: Presented, allow_public: bool) -> 
         (None, Some(id), secret) => (id, secret),
         (None, None, _) => return Err(OAuthError::invalid_client()),
     };
-    let client = clients::find(db, &client_id)
-        .await?
-        .ok_or_else(OAuthError::invalid_client)?;
-    match (client.public, secret) {
+    Ok(Claimed { id, secret })
+}
+
+/// Checks the claim against the client found under its id (if any); the secret is compared
+/// in constant time.
+pub fn check(claimed: &Claimed, found: Option<Client>, allow_public: bool) -> Result<Client, OAuthError> {
+    let client = found.ok_or_else(OAuthError::invalid_client)?;
+    match (client.public, &claimed.secret) {
         (true, None) if allow_public => Ok(client),
-        (false, Some(secret)) if client.secret_matches(&secret) => Ok(client),
+        (false, Some(secret)) if client.secret_matches(secret) => Ok(client),
         _ => Err(OAuthError::invalid_client()),
     }
 }

@@ -9,14 +9,38 @@ use super::tokens::{REFRESH_TYP, RefreshClaims};
 use crate::crypto::jwt::{self, Expect};
 use crate::db::repo;
 use crate::error::OAuthError;
+use crate::service::clients::Client;
 use crate::startup::AppState;
 
 pub async fn introspect(state: &AppState, token: Option<String>, presented: Presented) -> Result<Value, OAuthError> {
+    let claimed = client_auth::claimed(presented)?;
+    // The client and, for an access token (the usual question), its revocation and user
+    // are read in one trip to the database.
+    let access = token.as_deref().map(|t| super::userinfo::verify_access_token(state, t));
+    let lookup = match &access {
+        Some(Ok(claims)) => Some((claims.jti.clone(), super::userinfo::user_of(claims))),
+        _ => None,
+    };
+    let client_id = claimed.id.clone();
+    let (found, loaded) = state
+        .db
+        .run(move |conn| {
+            let found = repo::clients::find(conn, &client_id)?;
+            // Nothing about the token is read for a client that does not exist.
+            let loaded = match (&found, lookup) {
+                (Some(_), Some((jti, user))) => Some(super::userinfo::load_access(conn, &jti, user.as_deref())?),
+                _ => None,
+            };
+            Ok((found, loaded))
+        })
+        .await?;
     // Only confidential clients (resource servers) may introspect.
-    let client = client_auth::authenticate(&state.db, presented, false).await?;
+    let client = client_auth::check(&claimed, found.map(Client::from), false)?;
     let token = token.ok_or_else(|| OAuthError::invalid_request("token is required"))?;
     let inactive = json!({ "active": false });
-    if let Ok(checked) = super::userinfo::check_access_token(state, &token).await {
+    if let (Some(Ok(c)), Some((denied, user))) = (access, loaded)
+        && let Ok(checked) = super::userinfo::accept_access(c, denied, user)
+    {
         let c = checked.claims;
         let mut out = json!({
             "active": true, "token_type": "Bearer", "scope": c.scope, "client_id": c.client_id,

@@ -1,5 +1,7 @@
 //! Minting tokens: the claims of DESIGN.md's token table, one RSA signature each.
 
+use std::sync::Arc;
+
 use chrono::{NaiveDateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -7,6 +9,7 @@ use crate::crypto::jwt;
 use crate::crypto::keys::KeySet;
 use crate::db::models::UserRow;
 use crate::domain::Scope;
+use crate::error::AppError;
 
 pub const ACCESS_TYP: &str = "at+jwt";
 pub const REFRESH_TYP: &str = "refresh+jwt";
@@ -112,31 +115,38 @@ pub struct Grant<'a> {
     pub with_id_token: bool,
 }
 
-/// Signed tokens and what must be recorded about them.
+/// A grant's tokens with every claim decided (ids, times) but not yet signed. The grant's
+/// transaction records what it must from these; the three RSA signatures are made after it
+/// commits, on a blocking thread, so neither SQLite's one writer nor a pooled connection
+/// waits on them.
+pub struct Unsigned {
+    access: AccessClaims,
+    /// `at_hash` is filled in when the access token is signed.
+    id: Option<IdClaims>,
+    refresh: Option<RefreshClaims>,
+    expires_in: u64,
+}
+
+/// Signed tokens, ready for the token response.
 pub struct Minted {
     pub access_token: String,
-    pub access_jti: String,
-    pub access_expires_at: NaiveDateTime,
     pub expires_in: u64,
     pub id_token: Option<String>,
     pub refresh_token: Option<String>,
-    pub refresh_jti: Option<String>,
-    pub refresh_expires_at: Option<NaiveDateTime>,
 }
 
 fn secs(d: std::time::Duration) -> i64 {
     i64::try_from(d.as_secs()).unwrap_or(i64::MAX / 2)
 }
 
-/// Signs the tokens of a grant with the active key.
-pub fn mint(keys: &KeySet, g: Grant<'_>) -> anyhow::Result<Minted> {
+/// Decides the claims of a grant's tokens.
+pub fn prepare(g: Grant<'_>) -> Unsigned {
     let now = Utc::now().timestamp();
-    let access_exp = now + secs(g.access_ttl);
     let access = AccessClaims {
         iss: g.issuer.to_owned(),
         sub: g.subject.to_owned(),
         aud: g.audience.to_owned(),
-        exp: access_exp,
+        exp: now + secs(g.access_ttl),
         iat: now,
         nbf: now,
         jti: uuid::Uuid::new_v4().to_string(),
@@ -146,50 +156,80 @@ pub fn mint(keys: &KeySet, g: Grant<'_>) -> anyhow::Result<Minted> {
         auth_time: g.auth_time.map(|t| t.and_utc().timestamp()),
         profile: g.profile.clone(),
     };
-    let access_token = jwt::sign(keys, ACCESS_TYP, &access)?;
-    let id_token = if g.with_id_token {
-        let claims = IdClaims {
-            iss: g.issuer.to_owned(),
-            sub: g.subject.to_owned(),
-            aud: g.client_id.to_owned(),
-            exp: now + secs(g.id_ttl),
-            iat: now,
-            auth_time: g.auth_time.map(|t| t.and_utc().timestamp()).unwrap_or(now),
-            nonce: g.nonce.map(str::to_owned),
-            at_hash: crate::crypto::at_hash(&access_token),
-            sid: g.session_id.map(str::to_owned),
-            profile: g.profile,
-        };
-        Some(jwt::sign(keys, ID_TYP, &claims)?)
-    } else {
-        None
-    };
-    let (refresh_token, refresh_jti, refresh_expires_at) = match g.refresh_ttl {
-        Some(ttl) => {
-            let claims = RefreshClaims {
-                iss: g.issuer.to_owned(),
-                sub: g.subject.to_owned(),
-                aud: g.client_id.to_owned(),
-                exp: now + secs(ttl),
-                iat: now,
-                jti: crate::crypto::random_token(24),
-                sid: g.session_id.map(str::to_owned),
-            };
-            let token = jwt::sign(keys, REFRESH_TYP, &claims)?;
-            (Some(token), Some(claims.jti), timestamp(claims.exp))
-        }
-        None => (None, None, None),
-    };
-    Ok(Minted {
-        access_token,
-        access_jti: access.jti,
-        access_expires_at: timestamp(access_exp).unwrap_or_default(),
+    let id = g.with_id_token.then(|| IdClaims {
+        iss: g.issuer.to_owned(),
+        sub: g.subject.to_owned(),
+        aud: g.client_id.to_owned(),
+        exp: now + secs(g.id_ttl),
+        iat: now,
+        auth_time: g.auth_time.map(|t| t.and_utc().timestamp()).unwrap_or(now),
+        nonce: g.nonce.map(str::to_owned),
+        at_hash: String::new(),
+        sid: g.session_id.map(str::to_owned),
+        profile: g.profile,
+    });
+    let refresh = g.refresh_ttl.map(|ttl| RefreshClaims {
+        iss: g.issuer.to_owned(),
+        sub: g.subject.to_owned(),
+        aud: g.client_id.to_owned(),
+        exp: now + secs(ttl),
+        iat: now,
+        jti: crate::crypto::random_token(24),
+        sid: g.session_id.map(str::to_owned),
+    });
+    Unsigned {
+        access,
+        id,
+        refresh,
         expires_in: g.access_ttl.as_secs(),
-        id_token,
-        refresh_token,
-        refresh_jti,
-        refresh_expires_at,
-    })
+    }
+}
+
+impl Unsigned {
+    pub fn access_jti(&self) -> &str {
+        &self.access.jti
+    }
+
+    pub fn access_expires_at(&self) -> NaiveDateTime {
+        timestamp(self.access.exp).unwrap_or_default()
+    }
+
+    /// The refresh token's `jti` and expiry, when one is issued.
+    pub fn refresh(&self) -> Option<(&str, NaiveDateTime)> {
+        let r = self.refresh.as_ref()?;
+        Some((&r.jti, timestamp(r.exp)?))
+    }
+
+    /// Signs the tokens with the active key. CPU-bound (one RSA signature per token).
+    pub fn sign(self, keys: &KeySet) -> anyhow::Result<Minted> {
+        let access_token = jwt::sign(keys, ACCESS_TYP, &self.access)?;
+        let id_token = match self.id {
+            Some(mut claims) => {
+                claims.at_hash = crate::crypto::at_hash(&access_token);
+                Some(jwt::sign(keys, ID_TYP, &claims)?)
+            }
+            None => None,
+        };
+        let refresh_token = match &self.refresh {
+            Some(claims) => Some(jwt::sign(keys, REFRESH_TYP, claims)?),
+            None => None,
+        };
+        Ok(Minted {
+            access_token,
+            expires_in: self.expires_in,
+            id_token,
+            refresh_token,
+        })
+    }
+
+    /// [`Unsigned::sign`] on a blocking thread, so a burst of grants never stalls the async
+    /// workers that answer discovery, JWKS and pages.
+    pub async fn sign_off_thread(self, keys: Arc<KeySet>) -> Result<Minted, AppError> {
+        tokio::task::spawn_blocking(move || self.sign(&keys))
+            .await
+            .map_err(|e| AppError::Internal(e.into()))?
+            .map_err(AppError::Internal)
+    }
 }
 
 fn timestamp(secs: i64) -> Option<NaiveDateTime> {

@@ -5,6 +5,7 @@ use serde_json::{Map, Value, json};
 
 use super::tokens::{ACCESS_TYP, AccessClaims};
 use crate::crypto::jwt::{self, Expect};
+use crate::db::DbConn;
 use crate::db::models::UserRow;
 use crate::db::repo;
 use crate::domain::Scope;
@@ -20,30 +21,51 @@ pub struct Checked {
 /// Accepts only an RS256 access token signed by a published key, from this issuer, not
 /// expired, not revoked, whose user (if any) still exists and is enabled.
 pub async fn check_access_token(state: &AppState, token: &str) -> Result<Checked, OAuthError> {
+    let claims = verify_access_token(state, token)?;
+    let (jti, sub) = (claims.jti.clone(), user_of(&claims));
+    let (denied, user) = state
+        .db
+        .run(move |conn| Ok(load_access(conn, &jti, sub.as_deref())?))
+        .await?;
+    accept_access(claims, denied, user)
+}
+
+/// The signature, type, issuer and expiry of an access token: no database.
+pub fn verify_access_token(state: &AppState, token: &str) -> Result<AccessClaims, OAuthError> {
     let expect = Expect {
         typ: ACCESS_TYP,
         issuer: &state.settings.issuer,
         audience: None,
     };
-    let claims: AccessClaims = jwt::verify(&state.keys.current(), token, &expect)
-        .map_err(|_| OAuthError::invalid_token("the access token is invalid"))?;
-    let (jti, sub, for_user) = (claims.jti.clone(), claims.sub.clone(), claims.sub != claims.client_id);
-    let (denied, user) = state
-        .db
-        .run(move |conn| {
-            let denied = repo::revoked::is_denied(conn, &jti)?;
-            let user = if for_user && !denied {
-                repo::users::find_by_id(conn, &sub)?
-            } else {
-                None
-            };
-            Ok((denied, user))
-        })
-        .await?;
+    jwt::verify(&state.keys.current(), token, &expect)
+        .map_err(|_| OAuthError::invalid_token("the access token is invalid"))
+}
+
+/// The user an access token was issued for; `None` for a client's own (client_credentials).
+pub fn user_of(claims: &AccessClaims) -> Option<String> {
+    (claims.sub != claims.client_id).then(|| claims.sub.clone())
+}
+
+/// Whether the token's `jti` was revoked, and its user's row (when it has one and is not).
+pub fn load_access(
+    conn: &mut DbConn,
+    jti: &str,
+    user_id: Option<&str>,
+) -> diesel::QueryResult<(bool, Option<UserRow>)> {
+    let denied = repo::revoked::is_denied(conn, jti)?;
+    let user = match user_id {
+        Some(id) if !denied => repo::users::find_by_id(conn, id)?,
+        _ => None,
+    };
+    Ok((denied, user))
+}
+
+/// The verdict on a verified token from what [`load_access`] found.
+pub fn accept_access(claims: AccessClaims, denied: bool, user: Option<UserRow>) -> Result<Checked, OAuthError> {
     if denied {
         return Err(OAuthError::invalid_token("the access token has been revoked"));
     }
-    if for_user && user.as_ref().is_none_or(|u| u.disabled) {
+    if user_of(&claims).is_some() && user.as_ref().is_none_or(|u| u.disabled) {
         return Err(OAuthError::invalid_token("the access token's user cannot sign in"));
     }
     Ok(Checked { claims, user })

@@ -10,12 +10,13 @@ use crate::db::repo;
 use crate::domain::Scope;
 use crate::error::OAuthError;
 use crate::service::clients::Client;
+use crate::service::oidc::tokens::Unsigned;
 use crate::service::oidc::{TxError, authorize::is_pkce_value, run_tx};
 use crate::startup::AppState;
 
 /// What a transaction found: tokens, or a replayed code that has now been revoked.
 enum Outcome {
-    Issued(Box<TokenResponse>),
+    Issued(Box<Unsigned>, Scope),
     Replayed,
 }
 
@@ -34,7 +35,7 @@ pub async fn exchange(
     }
     let code_hash = crate::crypto::hash_secret(code);
     let resource = params.get("resource").cloned();
-    let (keys, settings) = (state.keys.clone(), state.settings.clone());
+    let settings = state.settings.clone();
     let outcome = run_tx(&state.db, move |conn| {
         let now = Utc::now().naive_utc();
         // The spend comes first: the first statement writes, so SQLite takes its write lock
@@ -108,15 +109,18 @@ pub async fn exchange(
             family: None,
             refresh,
         };
-        let (minted, family) = issue_for_user(conn, &keys, &settings, &client, grant)?;
-        repo::codes::record_issued(conn, &code_hash, family.as_deref(), &minted.access_jti, minted.access_expires_at)?;
-        let detail = json!({ "grant": "authorization_code", "client_id": client.id, "jti": minted.access_jti, "family": family });
+        let (unsigned, family) = issue_for_user(conn, &settings, &client, grant)?;
+        repo::codes::record_issued(conn, &code_hash, family.as_deref(), unsigned.access_jti(), unsigned.access_expires_at())?;
+        let detail = json!({ "grant": "authorization_code", "client_id": client.id, "jti": unsigned.access_jti(), "family": family });
         repo::audit::insert(conn, &crate::service::audit::event("token.issued", &user.id, Some(&user.id), detail))?;
-        Ok(Outcome::Issued(Box::new(TokenResponse::new(minted, &scope))))
+        Ok(Outcome::Issued(Box::new(unsigned), scope))
     })
     .await?;
     match outcome {
-        Outcome::Issued(response) => Ok(*response),
+        Outcome::Issued(unsigned, scope) => {
+            let minted = unsigned.sign_off_thread(state.keys.current()).await?;
+            Ok(TokenResponse::new(minted, &scope))
+        }
         Outcome::Replayed => Err(OAuthError::invalid_grant(
             "the code has already been used; tokens issued from it are revoked",
         )),

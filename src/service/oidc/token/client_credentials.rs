@@ -38,35 +38,32 @@ pub async fn exchange(
     }
     let aud = audience(&client, params.get("resource").map(String::as_str))?;
     let settings = &state.settings;
-    let minted = tokens::mint(
-        &state.keys.current(),
-        Grant {
-            issuer: &settings.issuer,
-            client_id: &client.id,
-            subject: &client.id,
-            audience: &aud,
-            scope: &scope,
-            profile: ProfileClaims::default(),
-            session_id: None,
-            auth_time: None,
-            nonce: None,
-            // The client's own lifetime when the admin console set one.
-            access_ttl: client.access_ttl(settings.lifetimes.access_token),
-            id_ttl: settings.lifetimes.id_token,
-            refresh_ttl: None,
-            with_id_token: false,
-        },
-    )
-    .map_err(crate::error::AppError::Internal)?;
+    let unsigned = tokens::prepare(Grant {
+        issuer: &settings.issuer,
+        client_id: &client.id,
+        subject: &client.id,
+        audience: &aud,
+        scope: &scope,
+        profile: ProfileClaims::default(),
+        session_id: None,
+        auth_time: None,
+        nonce: None,
+        // The client's own lifetime when the admin console set one.
+        access_ttl: client.access_ttl(settings.lifetimes.access_token),
+        id_ttl: settings.lifetimes.id_token,
+        refresh_ttl: None,
+        with_id_token: false,
+    });
     let event = crate::service::audit::event(
         "token.issued",
         &client.id,
         Some(&client.id),
-        json!({ "grant": "client_credentials", "jti": minted.access_jti }),
+        json!({ "grant": "client_credentials", "jti": unsigned.access_jti() }),
     );
+    let minted = unsigned.sign_off_thread(state.keys.current()).await?;
     state
         .db
-        .run(move |conn| Ok(crate::db::repo::audit::insert(conn, &event)?))
+        .run_write(move |conn| Ok(crate::db::repo::audit::insert(conn, &event)?))
         .await?;
     Ok(TokenResponse::new(minted, &scope))
 }

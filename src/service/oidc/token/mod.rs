@@ -10,14 +10,13 @@ use serde::Serialize;
 
 use super::TxError;
 use super::client_auth::{self, Presented};
-use super::tokens::{self, Grant, Minted, ProfileClaims};
+use super::tokens::{self, Grant, Minted, ProfileClaims, Unsigned};
 use crate::config::Settings;
-use crate::crypto::keys::KeyStore;
 use crate::db::DbConn;
 use crate::db::models::{RefreshRow, UserRow};
 use crate::db::repo;
 use crate::domain::Scope;
-use crate::error::{AppError, OAuthError};
+use crate::error::OAuthError;
 use crate::service::clients::Client;
 use crate::startup::AppState;
 
@@ -113,41 +112,37 @@ struct UserGrant<'a> {
     refresh: bool,
 }
 
-/// Signs a user's tokens and, when a refresh token is issued, records it (hashed) in its
+/// Decides a user's tokens and, when a refresh token is issued, records it (hashed) in its
 /// family together with the access token's `jti`, so revoking the family reaches both.
-/// Runs inside the grant's transaction. Returns the tokens and the family.
+/// Runs inside the grant's transaction; the caller signs after it commits. Returns the
+/// unsigned tokens and the family.
 fn issue_for_user(
     conn: &mut DbConn,
-    keys: &KeyStore,
     settings: &Settings,
     client: &Client,
     g: UserGrant<'_>,
-) -> Result<(Minted, Option<String>), TxError> {
+) -> Result<(Unsigned, Option<String>), TxError> {
     let lifetimes = &settings.lifetimes;
     let aud = audience(client, g.resource)?;
-    let minted = tokens::mint(
-        &keys.current(),
-        Grant {
-            issuer: &settings.issuer,
-            client_id: &client.id,
-            subject: &g.user.id,
-            audience: &aud,
-            scope: g.scope,
-            profile: ProfileClaims::for_user(g.user, g.scope),
-            session_id: g.session_id,
-            auth_time: Some(g.auth_time),
-            nonce: g.nonce,
-            // The client's own lifetimes when the admin console set them; `expires_in`,
-            // `exp` and the stored refresh row all follow from these.
-            access_ttl: client.access_ttl(lifetimes.access_token),
-            id_ttl: lifetimes.id_token,
-            refresh_ttl: g.refresh.then(|| client.refresh_ttl(lifetimes.refresh_token)),
-            with_id_token: g.scope.contains("openid"),
-        },
-    )
-    .map_err(|e| TxError::OAuth(AppError::Internal(e).into()))?;
-    let (Some(jti), Some(expires_at)) = (&minted.refresh_jti, minted.refresh_expires_at) else {
-        return Ok((minted, None));
+    let unsigned = tokens::prepare(Grant {
+        issuer: &settings.issuer,
+        client_id: &client.id,
+        subject: &g.user.id,
+        audience: &aud,
+        scope: g.scope,
+        profile: ProfileClaims::for_user(g.user, g.scope),
+        session_id: g.session_id,
+        auth_time: Some(g.auth_time),
+        nonce: g.nonce,
+        // The client's own lifetimes when the admin console set them; `expires_in`,
+        // `exp` and the stored refresh row all follow from these.
+        access_ttl: client.access_ttl(lifetimes.access_token),
+        id_ttl: lifetimes.id_token,
+        refresh_ttl: g.refresh.then(|| client.refresh_ttl(lifetimes.refresh_token)),
+        with_id_token: g.scope.contains("openid"),
+    });
+    let Some((jti, expires_at)) = unsigned.refresh() else {
+        return Ok((unsigned, None));
     };
     let family = g
         .family
@@ -164,13 +159,13 @@ fn issue_for_user(
         scope: g.granted.to_owned(),
         resource: g.resource.map(str::to_owned),
         auth_time: g.auth_time,
-        access_jti: minted.access_jti.clone(),
-        access_expires_at: minted.access_expires_at,
+        access_jti: unsigned.access_jti().to_owned(),
+        access_expires_at: unsigned.access_expires_at(),
         created_at: now,
         expires_at,
         used_at: None,
         revoked_at: None,
     };
     repo::refresh_tokens::insert(conn, &row)?;
-    Ok((minted, Some(family)))
+    Ok((unsigned, Some(family)))
 }

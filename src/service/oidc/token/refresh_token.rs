@@ -13,12 +13,12 @@ use crate::db::repo;
 use crate::domain::Scope;
 use crate::error::OAuthError;
 use crate::service::clients::Client;
-use crate::service::oidc::tokens::{REFRESH_TYP, RefreshClaims};
+use crate::service::oidc::tokens::{REFRESH_TYP, RefreshClaims, Unsigned};
 use crate::service::oidc::{TxError, run_tx};
 use crate::startup::AppState;
 
 enum Outcome {
-    Issued(Box<TokenResponse>),
+    Issued(Box<Unsigned>, Scope),
     Reused,
 }
 
@@ -42,7 +42,7 @@ pub async fn exchange(
     let claims: RefreshClaims = jwt::verify(&state.keys.current(), token, &expect)
         .map_err(|_| OAuthError::invalid_grant("the refresh token is invalid"))?;
     let jti_hash = crate::crypto::hash_secret(&claims.jti);
-    let (keys, settings) = (state.keys.clone(), state.settings.clone());
+    let settings = state.settings.clone();
     let outcome = run_tx(&state.db, move |conn| {
         let now = Utc::now().naive_utc();
         // One atomic UPDATE decides: of concurrent requests with this token exactly one
@@ -106,14 +106,17 @@ pub async fn exchange(
             family: Some(&row.family_id),
             refresh: true,
         };
-        let (minted, _) = issue_for_user(conn, &keys, &settings, &client, grant)?;
-        let detail = json!({ "grant": "refresh_token", "client_id": client.id, "jti": minted.access_jti, "family": row.family_id });
+        let (unsigned, _) = issue_for_user(conn, &settings, &client, grant)?;
+        let detail = json!({ "grant": "refresh_token", "client_id": client.id, "jti": unsigned.access_jti(), "family": row.family_id });
         repo::audit::insert(conn, &crate::service::audit::event("token.issued", &user.id, Some(&user.id), detail))?;
-        Ok(Outcome::Issued(Box::new(TokenResponse::new(minted, &scope))))
+        Ok(Outcome::Issued(Box::new(unsigned), scope))
     })
     .await?;
     match outcome {
-        Outcome::Issued(response) => Ok(*response),
+        Outcome::Issued(unsigned, scope) => {
+            let minted = unsigned.sign_off_thread(state.keys.current()).await?;
+            Ok(TokenResponse::new(minted, &scope))
+        }
         Outcome::Reused => Err(OAuthError::invalid_grant(
             "the refresh token was already used; its family is revoked",
         )),
