@@ -6,7 +6,7 @@
 
 FROM rust:1-bookworm AS build
 RUN apt-get update \
- && apt-get install -y --no-install-recommends pkg-config libssl-dev libpq-dev \
+ && apt-get install -y --no-install-recommends pkg-config libssl-dev \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 # Manifests first, so the dependency layer is cached while only our code changes.
@@ -16,7 +16,7 @@ RUN cargo build --release --locked --bin latchkey
 
 FROM debian:bookworm-slim
 RUN apt-get update \
- && apt-get install -y --no-install-recommends ca-certificates libssl3 libpq5 curl \
+ && apt-get install -y --no-install-recommends ca-certificates libssl3 curl \
  && rm -rf /var/lib/apt/lists/* \
  && useradd --system --uid 10001 --home-dir /var/lib/latchkey --shell /usr/sbin/nologin latchkey \
  && mkdir -p /var/lib/latchkey/data /var/lib/latchkey/keys \
